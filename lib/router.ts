@@ -1,0 +1,139 @@
+/**
+ * createDeploymentRouter(): ProGet's record endpoint, `POST /api/package-deployment/`.
+ * HTTP in → body → credentials → the auth adapter decides → validator → store → answer.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { apiKeyAuth } from './auth/api-keys';
+import { Privileges } from './auth/privileges';
+import { deploymentBodyParser } from './body';
+import { extractCredentials } from './credentials';
+import { ANONYMOUS } from './deployment';
+import { DeploymentError, errorText, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './errors';
+import { createEvents, emitDeployed } from './events';
+import { feedResolver } from './feeds-catalogue';
+import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
+import { createKnexStore } from './store/knex-store';
+import { once } from './once';
+import { createValidator } from './validate';
+import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger, Principal } from './types';
+
+/** The router, plus what it was built with. */
+export type DeploymentRouter = Router & {
+  /** Emits `deployed` (record, context) after each committed record. */
+  readonly events: DeploymentEvents;
+  readonly store: DeploymentStore;
+  readonly auth: AuthAdapter;
+  /** Closes what the router created itself (the default store); a store you passed in stays open. */
+  close(): Promise<void>;
+};
+
+const KNOWN_OPTIONS = ['store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds'] as const;
+
+export const RECORD_PATH = '/api/package-deployment';
+
+/** Sends a DeploymentError as text/plain: its message, never a stack. */
+export function sendError(res: Response, err: DeploymentError): void {
+  res.status(err.status);
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.type('text/plain; charset=utf-8').send(errorText(err));
+}
+
+function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
+  if (options.auth !== undefined && options.apiKeys !== undefined) {
+    throw new TypeError('createDeploymentRouter: give either `auth` or `apiKeys`, not both.');
+  }
+  if (options.apiKeys !== undefined) return apiKeyAuth({ keys: options.apiKeys });
+  if (options.auth === undefined) {
+    throw new TypeError(
+      'createDeploymentRouter: say who may record deployments. Pass `apiKeys: [{ name, key }]`, ' +
+        '`auth: apiKeyAuth({ keys })`, `auth: customAuth({ authenticate })`, or `auth: anonymousAuth()` for an open server.',
+    );
+  }
+  checkMethods('createDeploymentRouter: options.auth', options.auth, ['authenticate', 'authorize'], 'Use apiKeyAuth(), anonymousAuth(), customAuth() or an object implementing AuthAdapter.');
+  return options.auth;
+}
+
+/**
+ * Creates the Express router for recording (and reading) package deployments.
+ *
+ * @example
+ * app.use(createDeploymentRouter({ apiKeys: [{ name: 'ci', key: process.env.DEPLOYMENTS_API_KEY! }] }));
+ */
+export function createDeploymentRouter(options: DeploymentRouterOptions): DeploymentRouter {
+  // eslint-disable-next-line prefer-rest-params
+  checkCalledAsFactory('createDeploymentRouter', arguments);
+  if (!options || typeof options !== 'object') {
+    throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
+  }
+  checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
+  const auth = resolveAuth(options);
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? createKnexStore();
+  checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
+  const logger: Logger = options.logger ?? console;
+  const events = options.events ?? createEvents();
+  const validate = createValidator({ limits: options.limits });
+  const resolveFeed = feedResolver(options.feeds);
+  const retryAfter = options.retryAfterSeconds ?? 5;
+  const initStore = once(async () => { await store.init?.(); });
+  const initAuth = once(async () => { await auth.init?.(); });
+
+  const router = Router({ strict: false });
+
+  async function record(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const receivedAt = new Date();
+      await initAuth();
+      const authenticated = await auth.authenticate(extractCredentials(req), req);
+      if (authenticated === false) throw forbidden();
+      const principal: Principal | null = authenticated ?? null;
+
+      if (req.body === undefined || req.headers['content-length'] === '0') {
+        throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
+      }
+      const result = validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
+      if (!result.ok) throw invalidDeployment(result.problems);
+      const deployment = result.deployment;
+
+      if (!(await auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
+      const feed = await resolveFeed(deployment.feedName);
+      if (feed === undefined) throw feedNotFound(deployment.feedName);
+      deployment.feedName = feed;
+
+      let stored;
+      try {
+        await initStore();
+        [stored] = await store.record([deployment]);
+      } catch (err) {
+        throw storageError(err, retryAfter);
+      }
+      // 200 only now: the store has committed the record.
+      res.status(200).end();
+      if (stored) emitDeployed(events, logger, options.onRecorded, stored, { source: 'api', principal });
+    } catch (err) {
+      next(err);
+    }
+  }
+
+  router.post(RECORD_PATH, ...deploymentBodyParser(options.bodyLimit ?? '64kb'), record);
+
+  router.use(RECORD_PATH, (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const error = toDeploymentError(err);
+    if (error.status >= 500) logger.error(`package-deployments: ${error.message}`, { code: error.code });
+    sendError(res, error);
+  });
+
+  return Object.assign(router, {
+    events,
+    store,
+    auth,
+    async close() {
+      if (ownsStore) await store.close?.();
+      await auth.close?.();
+    },
+  }) as DeploymentRouter;
+}

@@ -1,0 +1,51 @@
+/** Mapping between records and the knex store's rows. */
+import type { DeploymentRecord, NewDeployment } from '../types';
+
+export interface DeploymentRow {
+  id?: number | string;
+  feed_name: string;
+  group_name: string;
+  package_name: string;
+  version: string;
+  application: string;
+  description: string;
+  target: string;
+  user_name: string;
+  url: string | null;
+  deployed_at: string;
+  received_at: string;
+}
+
+export function toRow(d: NewDeployment): DeploymentRow {
+  return {
+    feed_name: d.feedName,
+    group_name: d.groupName ?? '',
+    package_name: d.packageName,
+    version: d.version,
+    application: d.application,
+    description: d.description,
+    target: d.target,
+    user_name: d.userName,
+    url: d.url ?? null,
+    deployed_at: d.date.toISOString(),
+    received_at: d.receivedAt.toISOString(),
+  };
+}
+
+export function fromRow(row: DeploymentRow): DeploymentRecord {
+  const record: DeploymentRecord = {
+    id: String(row.id),
+    application: row.application,
+    description: row.description,
+    target: row.target,
+    feedName: row.feed_name,
+    packageName: row.package_name,
+    version: row.version,
+    userName: row.user_name,
+    date: new Date(row.deployed_at),
+    receivedAt: new Date(row.received_at),
+  };
+  if (row.group_name) record.groupName = row.group_name;
+  if (row.url) record.url = row.url;
+  return record;
+}

@@ -1,0 +1,178 @@
+/**
+ * The standalone validator: no Express needed. One ajv schema, compiled once per set of limits and
+ * cached, checks types, presence, emptiness, length and characters; dates and URLs are then parsed.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import {
+  ANONYMOUS,
+  DEFAULT_LIMITS,
+  FIELDS,
+  isHttpUrl,
+  parseDeploymentDate,
+  pickFields,
+} from './deployment';
+import type { DeploymentField, FieldLimits, NewDeployment, Problem, ValidateOptions, ValidationResult } from './types';
+
+/** Single-line fields: no control characters at all. */
+const SINGLE_LINE = '^[^\\u0000-\\u001f\\u007f]*$';
+/** Description: tabs and line breaks allowed, other control characters (NUL among them) not. */
+const MULTI_LINE = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+
+/**
+ * The JSON Schema of a deployment as it is checked: PascalCase names, strings already trimmed, empty
+ * optional fields already removed. `limits` overrides the default lengths.
+ */
+export function deploymentSchema(limits: Partial<FieldLimits> = {}): Record<string, unknown> {
+  const resolved = resolveLimits(limits);
+  const properties: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const limit = f.name === 'Date' ? 64 : resolved[f.name as keyof FieldLimits];
+    properties[f.name] = {
+      type: 'string',
+      ...(f.required && !f.mayBeEmpty ? { minLength: 1 } : {}),
+      maxLength: limit,
+      pattern: f.multiline ? MULTI_LINE : SINGLE_LINE,
+    };
+  }
+  return {
+    $id: 'https://github.com/package-deployments/package-deployments/schemas/deployment.json',
+    title: 'PackageDeployment',
+    type: 'object',
+    properties,
+    required: FIELDS.filter((f) => f.required).map((f) => f.name),
+  };
+}
+
+/** The schema with the default limits. */
+export const DEPLOYMENT_SCHEMA: Readonly<Record<string, unknown>> = Object.freeze(deploymentSchema());
+
+function resolveLimits(limits: Partial<FieldLimits>): FieldLimits {
+  const resolved: FieldLimits = { ...DEFAULT_LIMITS };
+  for (const [name, value] of Object.entries(limits) as [keyof FieldLimits, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!(name in DEFAULT_LIMITS)) {
+      throw new TypeError(`limits.${name} is not a field with a length limit; use one of ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
+    }
+    if (!Number.isInteger(value) || value < 1 || value > DEFAULT_LIMITS[name]) {
+      throw new TypeError(`limits.${name} must be a whole number from 1 to ${DEFAULT_LIMITS[name]} (the column width); got ${String(value)}.`);
+    }
+    resolved[name] = value;
+  }
+  return resolved;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true });
+const compiled = new Map<string, ValidateFunction>();
+
+function compiledFor(limits: Partial<FieldLimits>): ValidateFunction {
+  const key = JSON.stringify(resolveLimits(limits));
+  let fn = compiled.get(key);
+  if (!fn) {
+    const schema = deploymentSchema(limits);
+    delete schema.$id;
+    fn = ajv.compile(schema);
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list (was the field sent more than once?)';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function ajvProblem(error: ErrorObject, data: Record<string, unknown>): Problem {
+  if (error.keyword === 'required') {
+    const field = (error.params as { missingProperty: string }).missingProperty;
+    return { field, message: 'is required.' };
+  }
+  const field = error.instancePath.replace(/^\//, '') as DeploymentField;
+  const value = data[field];
+  switch (error.keyword) {
+    case 'type':
+      return { field, message: `must be a string, not ${describeType(value)}.` };
+    case 'minLength':
+      return { field, message: 'must not be empty.' };
+    case 'maxLength':
+      return {
+        field,
+        message: `must be at most ${(error.params as { limit: number }).limit} characters long (it has ${typeof value === 'string' ? value.length : '?'}).`,
+      };
+    case 'pattern':
+      return { field, message: 'must not contain control characters (such as NUL)' + (field === 'Description' ? ' other than tabs and line breaks.' : ' or line breaks.') };
+    default:
+      return { field, message: error.message ?? 'is invalid.' };
+  }
+}
+
+/**
+ * Creates a validator with fixed options; the schema is compiled once, here. `validateDeployment` is
+ * this with per-call options.
+ */
+export function createValidator(options: Pick<ValidateOptions, 'limits'> = {}) {
+  const check = compiledFor(options.limits ?? {});
+  return function validate(input: unknown, callOptions: Omit<ValidateOptions, 'limits'> = {}): ValidationResult {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      return { ok: false, problems: [{ message: `The deployment must be an object with named fields, not ${describeType(input)}.` }] };
+    }
+    const { values, problems } = pickFields(input);
+    const data: Record<string, unknown> = Object.create(null);
+    for (const f of FIELDS) {
+      if (!values.has(f.name)) continue;
+      let value = values.get(f.name);
+      if (typeof value === 'string') value = value.trim();
+      // An empty optional field is the same as an absent one (real clients send Url="").
+      if (!f.required && value === '') continue;
+      data[f.name] = value;
+    }
+    if (!check(data)) {
+      for (const error of check.errors ?? []) problems.push(ajvProblem(error, data));
+    }
+    let date: Date | undefined;
+    if (typeof data.Date === 'string' && !problems.some((p) => p.field === 'Date')) {
+      date = parseDeploymentDate(data.Date);
+      if (!date) {
+        problems.push({ field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).' });
+      }
+    }
+    if (typeof data.Url === 'string' && !problems.some((p) => p.field === 'Url') && !isHttpUrl(data.Url)) {
+      problems.push({ field: 'Url', message: 'must be an absolute http:// or https:// URL.' });
+    }
+    if (problems.length > 0) {
+      const order = new Map(FIELDS.map((f, i) => [f.name as string, i]));
+      problems.sort((a, b) => (order.get(a.field ?? '') ?? -1) - (order.get(b.field ?? '') ?? -1));
+      return { ok: false, problems };
+    }
+    const receivedAt = callOptions.receivedAt ?? new Date();
+    const deployment: NewDeployment = {
+      application: data.Application as string,
+      description: data.Description as string,
+      target: data.Target as string,
+      feedName: data.FeedName as string,
+      packageName: data.PackageName as string,
+      version: data.Version as string,
+      userName: (data.UserName as string | undefined) ?? callOptions.defaultUserName ?? ANONYMOUS,
+      date: date ?? receivedAt,
+      receivedAt,
+    };
+    if (typeof data.GroupName === 'string') deployment.groupName = data.GroupName;
+    if (typeof data.Url === 'string') deployment.url = data.Url;
+    return { ok: true, deployment };
+  };
+}
+
+/**
+ * Validates and normalises one deployment (an object with ProGet's fields, names matched
+ * case-insensitively). Returns the record ready to store, or every problem, each naming its field.
+ * Needs no Express.
+ *
+ * @example
+ * const result = validateDeployment({ Application: 'Deployer', Description: '', Target: 'web-01',
+ *   FeedName: 'DefaultNuGet', PackageName: 'Newtonsoft.Json', Version: '13.0.3' });
+ * if (!result.ok) console.error(result.problems);
+ */
+export function validateDeployment(input: unknown, options: ValidateOptions = {}): ValidationResult {
+  const { limits, ...rest } = options;
+  return createValidator({ limits })(input, rest);
+}
