@@ -215,6 +215,13 @@ describe('POST /api/package-deployment/', () => {
     });
   });
 
+  it('403 comes before 400: a caller who may not record learns nothing about the body', async () => {
+    const res = await request(app).post('/api/package-deployment/').send({ FeedName: 'DefaultNuGet', Target: '' });
+    expect(res.status).toBe(403);
+    const scoped = await request(app).post('/api/package-deployment/').set('X-ApiKey', SCOPED_KEY).send({ feedname: 'DefaultNuGet' });
+    expect(scoped.status).toBe(403);
+  });
+
   it('404 names the feed when the catalogue does not have it', async () => {
     const res = await request(app).post('/api/package-deployment/').set('X-ApiKey', KEY).send({ ...SAMPLE, FeedName: 'NoSuchFeed' });
     expect(res.status).toBe(404);

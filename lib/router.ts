@@ -7,7 +7,7 @@ import { apiKeyAuth } from './auth/api-keys';
 import { Privileges } from './auth/privileges';
 import { deploymentBodyParser } from './body';
 import { extractCredentials } from './credentials';
-import { ANONYMOUS } from './deployment';
+import { ANONYMOUS, pickFields } from './deployment';
 import { DeploymentError, errorText, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './errors';
 import { createEvents, emitDeployed } from './events';
 import { feedResolver } from './feeds-catalogue';
@@ -30,6 +30,13 @@ export type DeploymentRouter = Router & {
 const KNOWN_OPTIONS = ['store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds'] as const;
 
 export const RECORD_PATH = '/api/package-deployment';
+
+/** The FeedName of a body (matched case-insensitively, trimmed), when it is a non-empty string. */
+function feedNameOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const value = pickFields(body).values.get('FeedName');
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
 
 /** Sends a DeploymentError as text/plain: its message, never a stack. */
 export function sendError(res: Response, err: DeploymentError): void {
@@ -91,11 +98,16 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       if (req.body === undefined || req.headers['content-length'] === '0') {
         throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
       }
+      // Authorize before reporting validation problems, so that a caller who may not record learns
+      // nothing about the body: 403 comes first whenever the feed can be read from the body.
+      const requestedFeed = feedNameOf(req.body);
+      if (requestedFeed !== undefined && !(await auth.authorize(principal, Privileges.Record, requestedFeed))) throw forbidden();
+
       const result = validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
       if (!result.ok) throw invalidDeployment(result.problems);
       const deployment = result.deployment;
 
-      if (!(await auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
+      if (requestedFeed !== deployment.feedName && !(await auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
       const feed = await resolveFeed(deployment.feedName);
       if (feed === undefined) throw feedNotFound(deployment.feedName);
       deployment.feedName = feed;
