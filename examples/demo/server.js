@@ -34,9 +34,8 @@ if (require.main === module) {
   const { app, store, router } = createDemo({ apiKey, filename });
   const server = app.listen(port, () => {
     const url = `http://localhost:${server.address().port}`;
-    console.log(`package-deployments demo listening on ${url}`);
-    console.log(`API key: ${apiKey}`);
-    console.log(`SQLite file: ${filename}`);
+    // One write, so that whoever reads the output sees the whole banner at once.
+    console.log([`package-deployments demo listening on ${url}`, `API key: ${apiKey}`, `SQLite file: ${filename}`].join('\n'));
   });
   let stopping = false;
   const stop = (signal) => {
