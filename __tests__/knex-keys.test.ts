@@ -2,7 +2,11 @@
  * The knex API-key store, on every database: keys kept only as hashes, created once, listed without
  * secrets, revoked at once, scoped to feeds and privileges, and its own migrations table.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
 import { knex } from 'knex';
 import request from 'supertest';
@@ -146,5 +150,35 @@ describe('knex API-key store when its database is down', () => {
     expect(res.text).not.toContain(secret);
     expect(logger.lines.join('\n')).not.toContain(secret);
     await down.destroy();
+  });
+});
+
+describe('examples/api-keys.js, the key CLI', () => {
+  it('creates a key that records, lists it without the secret, and revokes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-keys-cli-'));
+    const file = join(dir, 'keys.sqlite');
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(__dirname, '..', 'examples', 'api-keys.js'), ...args], { env: { ...process.env, DEPLOYMENTS_DB: file }, encoding: 'utf8' });
+    try {
+      const created = cli('create', 'ci', '--feeds', 'DefaultNuGet');
+      expect(created.status).toBe(0);
+      const key = /^(pdk_\S+)$/m.exec(created.stdout)![1]!;
+
+      const keys = createKnexApiKeyStore({ filename: file });
+      const store = createKnexStore({ knex: keys.knex });
+      const app = express();
+      app.use(createDeploymentRouter({ store, auth: keys }));
+      await request(app).post('/api/package-deployment/').set('X-ApiKey', key).send(SAMPLE).expect(200);
+
+      const listed = cli('list');
+      expect(listed.stdout).toMatch(/^ci\tactive\tfeeds: DefaultNuGet\t/m);
+      expect(listed.stdout).not.toContain(key);
+      expect(cli('create', 'ci').status).toBe(2);
+      expect(cli('revoke', 'ci').stdout).toMatch(/revoked "ci"/);
+      await request(app).post('/api/package-deployment/').set('X-ApiKey', key).send(SAMPLE).expect(403);
+      await keys.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
