@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import express from 'express';
 import fc from 'fast-check';
 import { apiKeyAuth, createDeploymentRouter, createKnexStore, type KnexDeploymentStore } from '../lib';
-import { createTestDatabase, type TestDatabase } from './helpers/databases';
+import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
 import { SAMPLE, memoryLogger } from './helpers/fixtures';
 import { listen, rawRequest, type RawResponse, type RunningServer } from './helpers/http';
 
@@ -273,5 +273,43 @@ describe('POST /api/package-deployment/ under random requests', () => {
     const res = await rawRequest(`${server.url}${PATH}`, { headers: { 'X-ApiKey': KEY, 'Content-Type': 'application/json' }, body: JSON.stringify(SAMPLE) });
     expect(res.status).toBe(200);
     expect(await count()).toBe(before + 1);
+  });
+});
+
+describe.each(databaseIds())('hostile but valid text on %s', (id) => {
+  let tdb: TestDatabase;
+  let tstore: KnexDeploymentStore;
+  let tserver: RunningServer;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(id);
+    tstore = createKnexStore({ knex: tdb.knex });
+    const app = express();
+    app.use(createDeploymentRouter({ store: tstore, auth: apiKeyAuth({ keys: [{ name: 'fuzzer', key: KEY }] }), logger }));
+    tserver = await listen(app);
+  });
+  afterAll(async () => {
+    await tserver.close();
+    await tstore.close();
+    await tdb.destroy();
+  });
+
+  it('is stored and read back exactly, up to each field\'s limit in any Unicode plane', async () => {
+    const text = (max: number) => fc.oneof(
+      fc.constantFrom(...SQL.filter((s) => !s.includes('\u0000'))),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => s.trim() === s && s !== '' && !/[\u0000-\u001f\u007f]/.test(s)),
+      fc.constantFrom('\u{1F680}', '\u00e9', 'x', '\u4e2d').map((c) => c.repeat(max)),
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(text(200), text(4000), text(100), async (application, description, version) => {
+        const target = `${id}-${n++}`;
+        const fields = { ...SAMPLE, Application: application, Description: description, Version: version, Target: target };
+        const res = await rawRequest(`${tserver.url}${PATH}`, { headers: { 'X-ApiKey': KEY, 'Content-Type': 'application/json' }, body: JSON.stringify(fields) });
+        expect({ status: res.status, text: res.text }).toEqual({ status: 200, text: '' });
+        const rows = await tdb.knex('package_deployments').where('target', target).select('application', 'description', 'version');
+        expect(rows).toEqual([{ application, description, version }]);
+      }),
+      { numRuns: 25 },
+    );
   });
 });
