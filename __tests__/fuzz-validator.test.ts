@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { DEFAULT_LIMITS, validateDeployment, type FieldLimits } from '../lib';
+import { rootKeys } from '../lib/json-keys';
 
 const RUNS = { numRuns: 150 };
 
@@ -191,5 +192,27 @@ describe('validateDeployment under random input', () => {
       }),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('rootKeys (duplicate JSON key detection in the body parser)', () => {
+  it('finds every root key in order, duplicates included, whatever the values and spacing hold', () => {
+    const space = fc.constantFrom('', ' ', '\n', '\r\n\t ');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: 'binary', maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), space), { maxLength: 8 }),
+        space,
+        (pairs, outer) => {
+          const text = `${outer}{${pairs.map(([k, v, s]) => `${s}${JSON.stringify(k)}${s}:${s}${JSON.stringify(v)}${s}`).join(',')}}${outer}`;
+          JSON.parse(text); // valid JSON, as the body parser checks first
+          expect(rootKeys(text)).toEqual(pairs.map(([k]) => k));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('finds nothing in a root that is not an object', () => {
+    for (const text of ['[{"a":1},{"a":2}]', '"{\\"a\\":1,\\"a\\":2}"', '12', 'null']) expect(rootKeys(text)).toEqual([]);
   });
 });
