@@ -90,7 +90,9 @@ export function isUnavailable(err: unknown): boolean {
   const code = errorCode(err);
   if (code && UNAVAILABLE_CODES.has(code)) return true;
   const message = err instanceof Error ? err.message : '';
-  return /Knex: Timeout acquiring a connection|Connection terminated|connect ECONNREFUSED/i.test(message);
+  // A connection that died mid-transaction (the driver then fails the ROLLBACK too), and an SQLite
+  // file that cannot be opened yet (a volume not mounted): the database may come back, so 503.
+  return /Knex: Timeout acquiring a connection|Connection terminated|connect ECONNREFUSED|encountered a connection error and is not queryable|Client was closed and is not queryable|connection is in closed state|Can't write in closed state|Connection lost|Cannot open database because the directory does not exist|unable to open database file/i.test(message);
 }
 
 /**
@@ -103,7 +105,7 @@ export function storageError(err: unknown, retryAfterSeconds = 5): DeploymentErr
   let reason = err instanceof Error ? err.message : String(err);
   // knex prefixes driver errors with the SQL it ran ("insert into ... - reason"): keep the reason only.
   const dash = reason.lastIndexOf(' - ');
-  if (dash >= 0 && /^\s*(insert|select|update|delete|with|create|alter)\b/i.test(reason)) {
+  if (dash >= 0 && /^\s*(insert|select|update|delete|with|create|alter|rollback|commit|begin)\b/i.test(reason)) {
     reason = reason.slice(dash + 3);
   }
   reason = reason.split('\n')[0]!.slice(0, 300);

@@ -7,6 +7,13 @@ export { DEFAULT_LIMITS, ANONYMOUS, parseDeploymentDate } from './deployment';
 export { extractCredentials } from './credentials';
 export { apiKeyAuth } from './auth/api-keys';
 export { anonymousAuth } from './auth/anonymous';
+export { createKnexApiKeyStore, API_KEY_PREFIX } from './auth/knex-keys';
+export {
+  migrateApiKeyStore,
+  rollbackApiKeyStore,
+  API_KEYS_TABLE,
+  API_KEYS_MIGRATIONS_TABLE,
+} from './auth/knex-keys-migrations';
 export { customAuth, type CustomAuthOptions } from './auth/custom';
 export { Privileges } from './auth/privileges';
 export {

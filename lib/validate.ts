@@ -61,6 +61,8 @@ function resolveLimits(limits: Partial<FieldLimits>): FieldLimits {
   return resolved;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true });
 const compiled = new Map<string, ValidateFunction>();
 
@@ -128,6 +130,14 @@ export function createValidator(options: Pick<ValidateOptions, 'limits'> = {}) {
     }
     if (!check(data)) {
       for (const error of check.errors ?? []) problems.push(ajvProblem(error, data));
+    }
+    // A lone UTF-16 surrogate (JSON "\ud800") cannot be stored as UTF-8: databases would keep U+FFFD
+    // instead, silently altering the record. Refuse it.
+    for (const f of FIELDS) {
+      const value = data[f.name];
+      if (typeof value === 'string' && LONE_SURROGATE.test(value) && !problems.some((p) => p.field === f.name)) {
+        problems.push({ field: f.name, message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).' });
+      }
     }
     let date: Date | undefined;
     if (typeof data.Date === 'string' && !problems.some((p) => p.field === 'Date')) {

@@ -34,19 +34,35 @@ if (require.main === module) {
   const { app, store, router } = createDemo({ apiKey, filename });
   const server = app.listen(port, () => {
     const url = `http://localhost:${server.address().port}`;
-    // One write, so that whoever reads the output sees the whole banner at once.
-    console.log([`package-deployments demo listening on ${url}`, `API key: ${apiKey}`, `SQLite file: ${filename}`].join('\n'));
+    // One write, so that whoever waits for "listening on" also has the key line.
+    console.log(`package-deployments demo listening on ${url}\nAPI key: ${apiKey}\nSQLite file: ${filename}`);
   });
+  // Graceful shutdown: stop accepting, let requests in flight finish (a record is answered 200 only once
+  // committed), then close the store. Responses in flight say "Connection: close", so that clients'
+  // keep-alive connections do not hold the exit up until they time out.
   let stopping = false;
+  const inFlight = new Set();
+  server.on('request', (_req, res) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+  });
   const stop = (signal) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing in-flight requests, then closing the store.`);
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.close(async () => {
-      await router.close();
-      await store.close();
-      process.exit(0);
+      try {
+        await router.close();
+        await store.close();
+        process.exit(0);
+      } catch (err) {
+        console.error(`could not close the store cleanly: ${err.message}`);
+        process.exit(1);
+      }
     });
+    server.closeIdleConnections?.();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

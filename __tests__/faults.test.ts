@@ -1,0 +1,158 @@
+/**
+ * Faults: the database is down at start, or goes down in the middle of a load. The record endpoint
+ * answers 503 with Retry-After and a clear message (never a 500, never a 200 for an unstored record)
+ * and recovers by itself when the database returns. Network databases are reached through a TCP proxy
+ * on 127.0.0.1 that the test stops and starts; the real server is never touched.
+ */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { knex as createKnex, type Knex } from 'knex';
+import request from 'supertest';
+import { anonymousAuth, createDeploymentRouter, createKnexStore, createSqliteKnex } from '../lib';
+import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { SAMPLE, memoryLogger } from './helpers/fixtures';
+import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
+
+const PATH = '/api/package-deployment/';
+const QUIET = { warn() {}, error() {}, debug() {}, deprecate() {} };
+
+/** A knex instance on the same schema/database as `db`, but through the proxy's port. */
+function throughProxy(db: TestDatabase, port: number): Knex {
+  const common = { pool: { min: 0, max: 4 }, acquireConnectionTimeout: 1000, log: QUIET };
+  if (db.id === 'postgres') {
+    const url = new URL(db.connection.connection as string);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return createKnex({ client: 'pg', connection: url.toString(), searchPath: db.connection.searchPath, ...common });
+  }
+  return createKnex({ client: 'mysql2', connection: { ...(db.connection.connection as object), host: '127.0.0.1', port }, ...common });
+}
+
+function targetPort(db: TestDatabase): number {
+  if (db.id === 'postgres') return Number(new URL(db.connection.connection as string).port || 5432);
+  return Number((db.connection.connection as { port: number }).port);
+}
+
+function appOn(knex: Knex) {
+  const logger = memoryLogger();
+  const store = createKnexStore({ knex });
+  const app = express();
+  app.use(createDeploymentRouter({ store, auth: anonymousAuth(), logger }));
+  return { app, logger };
+}
+
+async function stored(knex: Knex): Promise<Map<string, number>> {
+  const rows = (await knex('package_deployments').select('target').count({ n: '*' }).groupBy('target')) as Array<{ target: string; n: number | string }>;
+  return new Map(rows.map((r) => [r.target, Number(r.n)]));
+}
+
+function expect503(res: request.Response): void {
+  expect({ status: res.status, text: res.text }).toEqual({ status: 503, text: expect.stringMatching(/unavailable/) });
+  expect(res.headers['retry-after']).toBe('5');
+  expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  expect(res.text).toMatch(/^The deployment store is unavailable.*Nothing was recorded; retry later\.\n$/);
+  expect(res.text).not.toMatch(/\n\s+at /);
+}
+
+const NETWORK = databaseIds().filter((id) => id !== 'sqlite');
+
+describe.each(NETWORK)('%s behind a proxy that goes down', (id) => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let knex: Knex;
+
+  beforeEach(async () => {
+    db = await createTestDatabase(id);
+  });
+  afterEach(async () => {
+    await knex?.destroy();
+    await proxy?.close();
+    await db.destroy();
+  });
+
+  it('down at start: 503 with Retry-After and a clear message, then records by itself once it is back', async () => {
+    proxy = await createTcpProxy(targetPort(db), '127.0.0.1', { started: false });
+    knex = throughProxy(db, proxy.port);
+    const { app } = appOn(knex);
+
+    expect503(await request(app).post(PATH).send({ ...SAMPLE, Target: 'while-down' }));
+    expect503(await request(app).post(PATH).send({ ...SAMPLE, Target: 'while-down' }));
+
+    await proxy.start();
+    await request(app).post(PATH).send({ ...SAMPLE, Target: 'after-return' }).expect(200);
+    const rows = await stored(db.knex);
+    expect(rows.get('after-return')).toBe(1);
+    expect(rows.has('while-down')).toBe(false);
+  });
+
+  it('down in the middle of a load: only 200 or 503, every 200 stored exactly once, and it recovers', async () => {
+    proxy = await createTcpProxy(targetPort(db));
+    knex = throughProxy(db, proxy.port);
+    const { app, logger } = appOn(knex);
+    await request(app).post(PATH).send({ ...SAMPLE, Target: 'warm-up' }).expect(200);
+
+    const answers = new Map<string, number>();
+    let ok = 0;
+    let unavailable = 0;
+    let phase: 'before' | 'down' | 'after' = 'before';
+    let okAfter = 0;
+    let next = 0;
+    const waiters: Array<() => boolean> = [];
+    const poke = () => { for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!()) waiters.splice(i, 1); };
+    const until = (condition: () => boolean) => new Promise<void>((resolve) => { waiters.push(() => (condition() ? (resolve(), true) : false)); poke(); });
+    let running = true;
+
+    const worker = async () => {
+      while (running) {
+        const marker = `load-${next++}`;
+        const res = await request(app).post(PATH).send({ ...SAMPLE, Target: marker });
+        answers.set(marker, res.status);
+        if (res.status === 200) { ok++; if (phase === 'after') okAfter++; }
+        else { expect503(res); unavailable++; }
+        poke();
+      }
+    };
+    const workers = Array.from({ length: 6 }, worker);
+
+    await until(() => ok >= 30);
+    phase = 'down';
+    await proxy.stop();
+    await until(() => unavailable >= 6);
+    await proxy.start();
+    phase = 'after';
+    await until(() => okAfter >= 30);
+    running = false;
+    await Promise.all(workers);
+
+    expect([...new Set(answers.values())].sort()).toEqual([200, 503]);
+    const rows = await stored(db.knex);
+    for (const [marker, status] of answers) {
+      if (status === 200) expect([marker, rows.get(marker)]).toEqual([marker, 1]);
+      // A 503 means "not recorded". (The one exception a network cannot rule out: the connection
+      // dies after the database committed but before it said so; then the record exists once.)
+      else expect(rows.get(marker) ?? 0).toBeLessThanOrEqual(1);
+    }
+    for (const [marker, n] of rows) expect([marker, n]).toEqual([marker, 1]);
+    // Unreachable databases are logged as errors, with the reason only.
+    expect(logger.lines.every((l) => /^error: package-deployments: The deployment store is unavailable/.test(l))).toBe(true);
+  });
+});
+
+describe('SQLite whose file cannot be opened at start', () => {
+  it('503 with Retry-After, then records by itself once the directory exists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-faults-'));
+    const knex = createSqliteKnex(join(dir, 'not-yet', 'deployments.sqlite'));
+    try {
+      const { app } = appOn(knex);
+      expect503(await request(app).post(PATH).send(SAMPLE));
+      mkdirSync(join(dir, 'not-yet'));
+      await request(app).post(PATH).send(SAMPLE).expect(200);
+      expect((await stored(knex)).get(SAMPLE.Target)).toBe(1);
+    } finally {
+      await knex.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

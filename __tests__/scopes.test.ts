@@ -1,0 +1,152 @@
+/**
+ * Scopes: a key for feed A cannot record feed B; a read-only key cannot record; anonymous callers get
+ * only what the configuration grants. Checked for both key adapters (keys in the options, keys in the
+ * database) and for every place a key may come from, so no credential source widens a scope.
+ * (Reading scopes join here once the read API lands: a key for feed A cannot read feed B.)
+ */
+import express from 'express';
+import request from 'supertest';
+import {
+  FORBIDDEN_MESSAGE,
+  apiKeyAuth,
+  createDeploymentRouter,
+  createKnexApiKeyStore,
+  createKnexStore,
+  type AnonymousGrant,
+  type AuthAdapter,
+  type KnexDeploymentStore,
+} from '../lib';
+import { createTestDatabase, type TestDatabase } from './helpers/databases';
+import { SAMPLE } from './helpers/fixtures';
+
+const FEEDS = ['FeedA', 'FeedB', 'Public'];
+const PATH = '/api/package-deployment/';
+
+interface Setup {
+  auth: AuthAdapter;
+  keyA: string;
+  readOnly: string;
+  close(): Promise<void>;
+}
+
+const ADAPTERS: Array<[string, (db: TestDatabase, anonymous: false | AnonymousGrant) => Promise<Setup>]> = [
+  ['apiKeyAuth (keys in the options)', async (_db, anonymous) => {
+    const keyA = 'feed-a-key-00000001';
+    const readOnly = 'read-only-key-00001';
+    return {
+      auth: apiKeyAuth({
+        keys: [
+          { name: 'a-only', key: keyA, feeds: ['FeedA'] },
+          { name: 'reader', key: readOnly, privileges: ['Feeds_ViewPackage'] },
+        ],
+        anonymous,
+      }),
+      keyA,
+      readOnly,
+      close: async () => {},
+    };
+  }],
+  ['createKnexApiKeyStore (keys in the database)', async (db, anonymous) => {
+    const keys = createKnexApiKeyStore({ knex: db.knex, anonymous });
+    const suffix = Math.random().toString(36).slice(2);
+    const { key: keyA } = await keys.createApiKey({ name: `a-only-${suffix}`, feeds: ['FeedA'] });
+    const { key: readOnly } = await keys.createApiKey({ name: `reader-${suffix}`, privileges: ['Feeds_ViewPackage'] });
+    return { auth: keys, keyA, readOnly, close: () => keys.close() };
+  }],
+];
+
+let db: TestDatabase;
+let store: KnexDeploymentStore;
+beforeAll(async () => {
+  db = await createTestDatabase('sqlite');
+  store = createKnexStore({ knex: db.knex });
+  await store.init();
+});
+afterAll(async () => {
+  await store.close();
+  await db.destroy();
+});
+
+async function count(): Promise<number> {
+  const [{ n }] = await db.knex('package_deployments').count({ n: '*' });
+  return Number(n);
+}
+
+/** Every way the contract lets a key be presented. */
+const SOURCES: Array<[string, (req: request.Test, key: string, body: Record<string, string>) => request.Test]> = [
+  ['X-ApiKey header', (req, key, body) => req.set('X-ApiKey', key).send(body)],
+  ['?key= query', (req, _key, body) => req.send(body)],
+  ['form key', (req, key, body) => req.type('form').send({ ...body, key })],
+  ['JSON API_Key', (req, key, body) => req.send({ ...body, API_Key: key })],
+  ['Basic api:<key>', (req, key, body) => req.set('Authorization', `Basic ${Buffer.from(`api:${key}`).toString('base64')}`).send(body)],
+];
+
+describe.each(ADAPTERS)('scopes with %s', (_name, make) => {
+  let setup: Setup;
+  let app: express.Express;
+  beforeAll(async () => {
+    setup = await make(db, { privileges: ['Feeds_DownloadPackage'], feeds: ['Public'] });
+    app = express();
+    app.use(createDeploymentRouter({ store, auth: setup.auth, feeds: FEEDS }));
+  });
+  afterAll(() => setup.close());
+
+  const post = (key: string, source: (typeof SOURCES)[number][1], feed: string) => {
+    const path = source === SOURCES[1]![1] ? `${PATH}?key=${encodeURIComponent(key)}` : PATH;
+    return source(request(app).post(path), key, { ...SAMPLE, FeedName: feed });
+  };
+
+  it.each(SOURCES)('a key for feed A records feed A (any spelling) but never feed B, via %s', async (_source, send) => {
+    await post(setup.keyA, send, 'FeedA').expect(200);
+    await post(setup.keyA, send, 'feeda').expect(200);
+    const before = await count();
+    const res = await post(setup.keyA, send, 'FeedB');
+    expect(res.status).toBe(403);
+    expect(res.text.trim()).toBe(FORBIDDEN_MESSAGE);
+    expect(res.text).not.toContain(setup.keyA);
+    expect(await count()).toBe(before);
+  });
+
+  it.each(SOURCES)('a read-only key records nothing, via %s', async (_source, send) => {
+    const before = await count();
+    for (const feed of FEEDS) {
+      const res = await post(setup.readOnly, send, feed);
+      expect(res.status).toBe(403);
+      expect(res.text).not.toContain(setup.readOnly);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('a key for feed A cannot reach feed B through a feed the catalogue does not know either (403 before 404)', async () => {
+    await request(app).post(PATH).set('X-ApiKey', setup.keyA).send({ ...SAMPLE, FeedName: 'Secret' }).expect(403);
+  });
+
+  it('anonymous callers record only on the granted feed, and are recorded as Anonymous', async () => {
+    await request(app).post(PATH).send({ ...SAMPLE, FeedName: 'Public' }).expect(200);
+    const [row] = await db.knex('package_deployments').orderBy('id', 'desc').limit(1);
+    expect(row.user_name).toBe('Anonymous');
+    const before = await count();
+    await request(app).post(PATH).send({ ...SAMPLE, FeedName: 'FeedA' }).expect(403);
+    expect(await count()).toBe(before);
+  });
+
+  it('an unknown or malformed key is refused, never treated as anonymous', async () => {
+    const before = await count();
+    for (const key of ['not-a-real-key-000', `${setup.keyA}x`, ' ', '\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9']) {
+      await request(app).post(`${PATH}?key=${encodeURIComponent(key)}`).send({ ...SAMPLE, FeedName: 'Public' }).expect(403);
+    }
+    expect(await count()).toBe(before);
+  });
+});
+
+describe.each(ADAPTERS)('no anonymous grant with %s', (_name, make) => {
+  it('anonymous callers record nothing anywhere', async () => {
+    const setup = await make(db, false);
+    const app = express();
+    app.use(createDeploymentRouter({ store, auth: setup.auth, feeds: FEEDS }));
+    const before = await count();
+    for (const feed of FEEDS) await request(app).post(PATH).send({ ...SAMPLE, FeedName: feed }).expect(403);
+    expect(await count()).toBe(before);
+    await setup.close();
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The knex API-key store's schema: its own table, created by its own migrations, recorded in its own
+ * migrations table (never the host's `knex_migrations`, nor the deployments store's).
+ */
+import type { Knex } from 'knex';
+import { isMysql } from '../store/dialect';
+
+/** The API keys table: names, scopes and SHA-256 hashes of the keys; never a key itself. */
+export const API_KEYS_TABLE = 'package_deployments_api_keys';
+/** The key store's own migrations table. */
+export const API_KEYS_MIGRATIONS_TABLE = 'package_deployments_api_keys_migrations';
+
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration, oldest first. Never edit a shipped one: add a new one. */
+export const API_KEY_MIGRATIONS: readonly Migration[] = [
+  {
+    name: '001_create_api_keys',
+    async up(knex) {
+      await knex.schema.createTable(API_KEYS_TABLE, (t) => {
+        if (isMysql(knex)) {
+          t.charset('utf8mb4');
+          t.collate('utf8mb4_bin');
+        }
+        t.increments('id').primary();
+        // Unique forever, revoked keys included: a name in the records always means one key.
+        t.string('name', 200).notNullable().unique('package_deployments_api_keys_name_uq');
+        // Lower-case hex SHA-256 of the key.
+        t.string('key_hash', 64).notNullable().unique('package_deployments_api_keys_hash_uq');
+        // JSON arrays; feeds NULL means every feed.
+        t.text('feeds').nullable();
+        t.text('privileges').notNullable();
+        t.string('created_at', 24).notNullable();
+        t.string('revoked_at', 24).nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists(API_KEYS_TABLE);
+    },
+  },
+];
+
+const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => [...API_KEY_MIGRATIONS],
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => ({ up: m.up, down: m.down }),
+};
+
+const config = { migrationSource, tableName: API_KEYS_MIGRATIONS_TABLE };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isConcurrentMigration = (err: unknown) =>
+  /already locked|already exists|duplicate|deadlock|unique constraint|could not serialize/i.test(err instanceof Error ? err.message : String(err));
+
+/** Brings the key store's schema up to date; safe to run twice and from several processes at once. */
+export async function migrateApiKeyStore(knex: Knex, options: { lockTimeoutMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (options.lockTimeoutMs ?? 60_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await knex.migrate.latest(config);
+      return;
+    } catch (err) {
+      if (!isConcurrentMigration(err) || Date.now() > deadline) throw err;
+      await sleep(Math.min(50 * 2 ** attempt, 1000));
+    }
+  }
+}
+
+/** Undoes the key store's migrations: the last batch, or all (dropping the keys table) with `{ all: true }`. */
+export async function rollbackApiKeyStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
+  await knex.migrate.rollback(config, options.all ?? false);
+}
