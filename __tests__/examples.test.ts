@@ -3,7 +3,8 @@ import request from 'supertest';
 
 describe('examples/custom-auth.js', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { app } = require('../examples/custom-auth.js');
+  const { app, store } = require('../examples/custom-auth.js');
+  afterAll(() => store.close());
   const form = (feed: string) => `FeedName=${feed}&Application=Demo&Description=&Target=web-01&PackageName=Newtonsoft.Json&Version=13.0.3`;
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 

@@ -28,8 +28,9 @@ const auth = customAuth({
   },
 });
 
+const store = createKnexStore({ filename: ':memory:' });
 const app = express();
-app.use(createDeploymentRouter({ auth, store: createKnexStore({ filename: ':memory:' }) }));
+app.use(createDeploymentRouter({ auth, store }));
 
 if (require.main === module) {
   const server = app.listen(process.env.PORT || 3001, () => {
@@ -40,4 +41,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { app };
+module.exports = { app, store };
