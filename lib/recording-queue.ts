@@ -61,7 +61,9 @@ export function createRecordingQueue<C>(store: DeploymentStore, options: Recordi
   let draining: Promise<void> | undefined;
   const initStore = once(async () => { await store.init?.(); });
 
-  function reportLost(deployments: NewDeployment[], reason: LostDeployments['reason'], error?: unknown): void {
+  /** `inFlight`: the records were being written (counted in `writing`), so they are settled now. */
+  function reportLost(deployments: NewDeployment[], reason: LostDeployments['reason'], error?: unknown, inFlight = false): void {
+    if (inFlight) writing -= deployments.length;
     lost += deployments.length;
     try {
       callbacks.lost({ deployments, reason, error });
@@ -93,6 +95,8 @@ export function createRecordingQueue<C>(store: DeploymentStore, options: Recordi
   }
 
   function committed(batch: Array<{ deployment: NewDeployment; context: C }>, records: DeploymentRecord[]): void {
+    // Settled before anyone hears of it, so that stats() in a listener is already up to date.
+    writing -= records.length;
     recorded += records.length;
     records.forEach((record, i) => {
       try {
@@ -114,12 +118,12 @@ export function createRecordingQueue<C>(store: DeploymentStore, options: Recordi
           try {
             committed([item], await write([item]));
           } catch (single) {
-            reportLost([item.deployment], 'store_failed', single);
+            reportLost([item.deployment], 'store_failed', single, true);
           }
         }
         return;
       }
-      reportLost(batch.map((b) => b.deployment), 'store_failed', err);
+      reportLost(batch.map((b) => b.deployment), 'store_failed', err, true);
     }
   }
 
@@ -127,11 +131,8 @@ export function createRecordingQueue<C>(store: DeploymentStore, options: Recordi
     while (pending.length > 0) {
       const batch = pending.splice(0, batchSize);
       writing += batch.length;
-      try {
-        await writeBatch(batch);
-      } finally {
-        writing -= batch.length;
-      }
+      // writeBatch settles every record of the batch (committed or lost), which takes it out of `writing`.
+      await writeBatch(batch);
     }
   }
 
