@@ -403,6 +403,51 @@ describe('switches', () => {
   });
 });
 
+describe('never into the request', () => {
+  it('reports a throwing auth adapter or callback as a skip; the download is untouched', async () => {
+    const throwing = { authenticate: () => { throw new Error('user directory offline'); }, authorize: () => true };
+    const { app, outcomes, logger } = setup({ auth: throwing });
+    const url = '/nuget/DefaultNuGet/package/Inedo.Demo/1.2.3';
+    expect(await download(app, url, deploymentHeaders(uniqueTarget()))).toEqual(await download(plain, url, deploymentHeaders('x')));
+    const other = setup({ servedPackage: () => { throw new Error('boom'); } });
+    expect((await download(other.app, url, deploymentHeaders(uniqueTarget()))).status).toBe(200);
+    await outcomes.settled(1);
+    await other.outcomes.settled(1);
+    expect(outcomes.skipped[0]).toMatchObject({ reason: 'error', message: 'recording failed: user directory offline' });
+    expect(other.outcomes.skipped[0]).toMatchObject({ reason: 'error', message: 'recording failed: boom' });
+    expect(logger.lines.some((l) => l.startsWith('error: package-deployments: recording a feed download failed'))).toBe(true);
+  });
+
+  it('skips a download the client did not receive whole', async () => {
+    const { mw, outcomes } = setup();
+    const app = express();
+    app.use(mw);
+    app.get('/nuget/:feed/package/:id/:version', (req, res) => {
+      res.status(200).type('application/octet-stream');
+      res.write(FIXTURES.nuget.bytes.subarray(0, 10));
+      req.socket.destroy();
+    });
+    await expect(download(app, '/nuget/DefaultNuGet/package/Inedo.Demo/1.2.3', deploymentHeaders(uniqueTarget()))).rejects.toThrow();
+    await outcomes.settled(1);
+    expect(outcomes.skipped[0]).toMatchObject({ reason: 'download_incomplete' });
+  });
+
+  it('records once when two instances are mounted on the same path', async () => {
+    const { mw, outcomes } = setup();
+    const second = setup();
+    const app = express();
+    app.use(mw);
+    app.get('/nuget/:feed/package/:id/:version', second.mw, (_req, res) => { res.send(FIXTURES.nuget.bytes); });
+    const target = uniqueTarget();
+    await download(app, '/nuget/DefaultNuGet/package/Inedo.Demo/1.2.3', deploymentHeaders(target));
+    await outcomes.settled(1);
+    await mw.flush();
+    await second.mw.flush();
+    expect(await recordsFor(target)).toHaveLength(1);
+    expect(second.outcomes.deployed.length + second.outcomes.skipped.length).toBe(0);
+  });
+});
+
 describe('mounting', () => {
   it('works in front of one route with routeParamsLayout', async () => {
     const { outcomes } = setup();

@@ -75,6 +75,9 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
   close(): Promise<void>;
 };
 
+/** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
+const WATCHED = Symbol.for('package-deployments.feed-download');
+
 const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'queue', 'onRecorded', 'events', 'logger'] as const;
 
 type HeaderValues = Partial<Record<DeploymentField, string>>;
@@ -301,8 +304,9 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
         ? settle(req, res, intake)
         : Promise.resolve(skip(req, intake, 'download_incomplete', 'the connection closed before the download was finished.', { status: res.statusCode })))
         .catch((err: unknown) => {
-          skipped++;
+          // A throwing auth adapter, catalogue or servedPackage callback: reported, never thrown.
           logger.error('package-deployments: recording a feed download failed; the download was not affected.', { error: String(err), path: requestPath(req) });
+          skip(req, intake, 'error', `recording failed: ${err instanceof Error ? err.message : String(err)}`, { status: res.statusCode });
         });
       settling.add(work);
       void work.finally(() => settling.delete(work));
@@ -313,6 +317,10 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
 
   const middleware = function feedDeploymentsMiddleware(req: Request, res: Response, next: NextFunction): void {
     let intake: Intake | undefined;
+    if ((req as unknown as Record<symbol, unknown>)[WATCHED]) {
+      next();
+      return;
+    }
     try {
       const headers = readHeaders(req);
       if (headers !== undefined) intake = intakeOf(req, headers);
@@ -331,6 +339,7 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
       sendError(res, new DeploymentError(400, 'invalid_deployment', formatProblems(problems), { problems }));
       return;
     }
+    (req as unknown as Record<symbol, unknown>)[WATCHED] = true;
     watch(req, res, intake);
     next();
   };

@@ -366,7 +366,7 @@ export type SkipReason =
   | 'partial_headers'
   | 'invalid_headers'
   | 'invalid_package'
-  | 'closed';
+  | 'error';
 
 /** What the `deployment-skipped` event carries. */
 export interface SkippedDeployment {
