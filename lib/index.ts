@@ -33,3 +33,30 @@ export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './errors';
 export { DEPLOYED_EVENT } from './events';
 export type * from './types';
+export {
+  feedDeployments,
+  hostPrincipal,
+  DEPLOYMENT_HEADERS,
+  SKIPPED_EVENT,
+  LOST_EVENT,
+  WARNING_EVENT,
+  SERVED_PACKAGE_LOCAL,
+  type FeedDeploymentsMiddleware,
+} from './feed-middleware';
+export {
+  upackLayout,
+  packagesApiLayout,
+  nugetV2Layout,
+  nugetV3Layout,
+  npmLayout,
+  mavenLayout,
+  pypiLayout,
+  helmLayout,
+  routeParamsLayout,
+  customLayout,
+  progetLayouts,
+} from './feeds';
+export { parsePurl } from './feeds/packages-api';
+export { parsePypiFile, normalizePypiName } from './feeds/pypi';
+export { parseHelmFile } from './feeds/helm';
+export { createRecordingQueue, QUEUE_DEFAULTS, type RecordingQueue, type QueueCallbacks } from './recording-queue';

@@ -5,33 +5,86 @@
 'use strict';
 const { randomBytes } = require('node:crypto');
 const express = require('express');
-const { createDeploymentRouter, createKnexStore, apiKeyAuth } = require('package-deployments');
+const { createDeploymentRouter, createKnexStore, apiKeyAuth, feedDeployments } = require('package-deployments');
+const { buildFixtures } = require('./fixtures');
 
 const FEEDS = ['DefaultNuGet', 'Products', 'npm-packages', 'maven-releases'];
 
+/**
+ * The demo's package feeds, written as any feed server would write them (without deployments in mind):
+ * a NuGet package (v2 and v3 URLs), a scoped npm package and a universal package, served from memory.
+ */
+function feedRoutes(fixtures) {
+  const { nuget, npm, upack } = fixtures;
+  const feeds = express.Router();
+  const send = (res, fixture) => res.type(fixture.type).send(fixture.bytes);
+  const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
+
+  feeds.get('/nuget/:feed/package/:id/:version', (req, res, next) => {
+    if (!same(req.params.feed, 'DefaultNuGet') || !same(req.params.id, nuget.id) || req.params.version !== nuget.version) return next();
+    send(res, nuget);
+  });
+  feeds.get('/nuget/:feed/v3/flatcontainer/:id/:version/:file', (req, res, next) => {
+    const { feed, id, version, file } = req.params;
+    if (!same(feed, 'DefaultNuGet') || id !== nuget.id.toLowerCase() || version !== nuget.version || file !== `${id}.${version}.nupkg`) return next();
+    send(res, nuget);
+  });
+  feeds.get('/npm/:feed/:scope/:name/-/:file', (req, res, next) => {
+    const { feed, scope, name, file } = req.params;
+    if (!same(feed, 'npm-packages') || scope !== npm.scope || name !== npm.name || file !== `${npm.name}-${npm.version}.tgz`) return next();
+    send(res, npm);
+  });
+  // /upack/{feed}/download/{group…}/{name}/{version}, or .../{name}?latest
+  feeds.get(/^\/upack\/([^/]+)\/download\/(.+)$/, (req, res, next) => {
+    const feed = decodeURIComponent(req.params[0]);
+    const parts = req.params[1].split('/').map(decodeURIComponent);
+    const latest = req.query.latest !== undefined;
+    const version = latest ? upack.version : parts.pop();
+    const name = parts.pop();
+    if (!same(feed, 'Products') || parts.join('/') !== upack.group || name !== upack.name || version !== upack.version) return next();
+    // A "latest" download: tell the deployments middleware which version was served.
+    if (latest) res.locals.servedPackage = { version: upack.version };
+    send(res, upack);
+  });
+  return feeds;
+}
+
 function createDemo({ apiKey, filename }) {
   const store = createKnexStore({ filename });
-  const router = createDeploymentRouter({
-    store,
-    auth: apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }] }),
-    feeds: FEEDS,
-  });
-  router.events.on('deployed', (record) => {
-    console.log(`recorded #${record.id}: ${record.packageName} ${record.version} on ${record.target} by ${record.userName}`);
-  });
+  const auth = apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }] });
+  const router = createDeploymentRouter({ store, auth, feeds: FEEDS });
+  // The same store, auth and events for deployments recorded from feed downloads' X-ProGet-Deployment-* headers.
+  const logger = { warn: () => {}, error: (message, meta) => console.error(message, meta ?? '') };
+  const feedMiddleware = feedDeployments({ store, auth, feeds: FEEDS, events: router.events, logger });
+  const log = (record, context) => {
+    const how = context.source === 'feed' ? `${context.feedType} download` : 'API';
+    console.log(`recorded #${record.id} (${how}): ${record.packageName} ${record.version} on ${record.target} by ${record.userName}`);
+  };
+  router.events.on('deployed', log);
+  // Every skipped download is printed here, so the middleware's own warnings are not printed twice.
+  router.events.on('deployment-skipped', (info) => console.log(`not recorded: ${info.path}: ${info.message}`));
+  const fixtures = buildFixtures();
   const app = express();
   app.get('/', (_req, res) => {
-    res.type('text/plain').send(`package-deployments demo feed server\nfeeds: ${FEEDS.join(', ')}\nPOST /api/package-deployment/ to record a deployment.\n`);
+    res.type('text/plain').send(
+      `package-deployments demo feed server\nfeeds: ${FEEDS.join(', ')}\nPOST /api/package-deployment/ to record a deployment.\n` +
+        `Downloads (send X-ProGet-Deployment-* headers to record one):\n` +
+        `  /nuget/DefaultNuGet/package/${fixtures.nuget.id}/${fixtures.nuget.version}\n` +
+        `  /nuget/DefaultNuGet/v3/flatcontainer/${fixtures.nuget.id.toLowerCase()}/${fixtures.nuget.version}/${fixtures.nuget.id.toLowerCase()}.${fixtures.nuget.version}.nupkg\n` +
+        `  /npm/npm-packages/${fixtures.npm.scope}/${fixtures.npm.name}/-/${fixtures.npm.name}-${fixtures.npm.version}.tgz\n` +
+        `  /upack/Products/download/${fixtures.upack.group}/${fixtures.upack.name}/${fixtures.upack.version}\n`,
+    );
   });
   app.use(router);
-  return { app, store, router };
+  app.use(feedMiddleware, feedRoutes(fixtures));
+  return { app, store, router, feedMiddleware, fixtures };
 }
 
 if (require.main === module) {
   const apiKey = process.env.DEPLOYMENTS_API_KEY || randomBytes(18).toString('base64url');
   const filename = process.env.DEPLOYMENTS_DB || 'package-deployments.sqlite';
   const port = process.env.PORT === undefined ? 3000 : Number(process.env.PORT);
-  const { app, store, router } = createDemo({ apiKey, filename });
+  const { app, store, router, feedMiddleware } = createDemo({ apiKey, filename });
   const server = app.listen(port, () => {
     const url = `http://localhost:${server.address().port}`;
     // One write, so that whoever waits for "listening on" also has the key line.
@@ -54,6 +107,8 @@ if (require.main === module) {
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     server.close(async () => {
       try {
+        // Records of finished downloads still queued are written before the store closes.
+        await feedMiddleware.close();
         await router.close();
         await store.close();
         process.exit(0);
