@@ -73,7 +73,7 @@ afterAll(async () => {
   await db?.destroy();
 });
 
-const cells = (selector: string) => page.locator(selector).evaluateAll((rows) => rows.map((row) => Array.from(row.querySelectorAll('td'), (td) => (td as HTMLElement).innerText.trim())));
+const cells = (selector: string) => page.locator(selector).evaluateAll((rows) => rows.map((row) => Array.from(row.querySelectorAll('td'), (td) => String((td as unknown as { innerText: string }).innerText).trim())));
 
 describe('the History page', () => {
   it('shows running now and the history, newest first, as Application | Details | More Info', async () => {
@@ -100,7 +100,7 @@ describe('the History page', () => {
     expect(await web02.locator('td').first().innerText()).toBe('<b>Tool</b> 11.0.2');
     expect(await web02.locator('.description').innerText()).toBe(XSS);
     expect(await page.locator('#history img, #history b, #history script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 
     const db01 = page.locator('#history tbody tr', { hasText: 'db-01 on' }).locator('.more-info');
     expect(await db01.innerText()).toBe('javascript:alert(document.domain)');

@@ -8,20 +8,25 @@ const express = require('express');
 const { createDeploymentRouter, createKnexStore, apiKeyAuth } = require('package-deployments');
 
 const FEEDS = ['DefaultNuGet', 'Products', 'npm-packages', 'maven-releases'];
+// Each feed's version scheme (a scheme name or a feed type), for range= queries.
+const VERSION_SCHEMES = { DefaultNuGet: 'nuget', Products: 'upack', 'npm-packages': 'npm', 'maven-releases': 'maven' };
 
 function createDemo({ apiKey, filename }) {
   const store = createKnexStore({ filename });
   const router = createDeploymentRouter({
     store,
-    auth: apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }] }),
+    // Only the key records; anyone may read (anonymous: true grants Feeds_ViewPackage only), so the
+    // History pages open in a browser without a key.
+    auth: apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }], anonymous: true }),
     feeds: FEEDS,
+    versionSchemes: VERSION_SCHEMES,
   });
   router.events.on('deployed', (record) => {
     console.log(`recorded #${record.id}: ${record.packageName} ${record.version} on ${record.target} by ${record.userName}`);
   });
   const app = express();
   app.get('/', (_req, res) => {
-    res.type('text/plain').send(`package-deployments demo feed server\nfeeds: ${FEEDS.join(', ')}\nPOST /api/package-deployment/ to record a deployment.\n`);
+    res.type('text/plain').send(`package-deployments demo feed server\nfeeds: ${FEEDS.join(', ')}\nPOST /api/package-deployment/ to record a deployment.\nGET /api/package-deployment?feed=DefaultNuGet to read them; /deployments/DefaultNuGet/Newtonsoft.Json for a History page.\n`);
   });
   app.use(router);
   return { app, store, router };
@@ -54,4 +59,4 @@ if (require.main === module) {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-module.exports = { createDemo, FEEDS };
+module.exports = { createDemo, FEEDS, VERSION_SCHEMES };
