@@ -123,6 +123,16 @@ describe('the History page', () => {
     // The page and the read API agree.
     const api = await request(app).get('/api/package-deployment/current').query({ feed: 'DefaultNuGet', package: 'Newtonsoft.Json', range: '(,13.0.1)', targetPrefix: 'web-' }).expect(200);
     expect(api.body.records.map((r: { Target: string }) => r.Target)).toEqual(['web-02']);
+    // The page's export links carry its filters.
+    const exported = await page.locator('#running-now a', { hasText: 'NDJSON' }).getAttribute('href');
+    const lines = (await request(app).get(exported!).expect(200)).text.trimEnd().split('\n').map((l) => JSON.parse(l).Target);
+    expect(lines).toEqual(['web-02']);
+  });
+
+  it('keeps an exact version typed in the form in the export links', async () => {
+    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json?version=12.0.3`);
+    const csv = await page.locator('#history a', { hasText: 'CSV' }).getAttribute('href');
+    expect(new URLSearchParams(csv!.split('?')[1]).get('version')).toBe('12.0.3');
   });
 
   it('pages with Older and Newest links', async () => {

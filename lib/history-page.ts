@@ -75,7 +75,7 @@ export function renderHistoryPage(m: HistoryPageModel): string {
   const title = `${m.groupName ? `${m.groupName}/` : ''}${m.packageName}${m.version ? ` ${m.version}` : ''}`;
   const f = m.filters;
   const keep = { key: m.key, group: m.groupName };
-  const exportParams = { ...keep, feed: m.feed, package: m.packageName, ...f, version: m.version, limit: undefined, cursor: undefined };
+  const exportParams = { ...keep, feed: m.feed, package: m.packageName, ...f, version: m.version ?? f.version, limit: undefined, cursor: undefined };
   const running = m.runningNow?.records ?? [];
   const history = m.history?.records ?? [];
   const out: string[] = [];

@@ -39,9 +39,8 @@ if (require.main === module) {
   const { app, store, router } = createDemo({ apiKey, filename });
   const server = app.listen(port, () => {
     const url = `http://localhost:${server.address().port}`;
-    console.log(`package-deployments demo listening on ${url}`);
-    console.log(`API key: ${apiKey}`);
-    console.log(`SQLite file: ${filename}`);
+    // One write, so that whoever waits for "listening on" also has the key and the file.
+    console.log(`package-deployments demo listening on ${url}\nAPI key: ${apiKey}\nSQLite file: ${filename}\nHistory page: ${url}/deployments/DefaultNuGet/Newtonsoft.Json`);
   });
   let stopping = false;
   const stop = (signal) => {
