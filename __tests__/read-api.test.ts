@@ -250,6 +250,12 @@ describe('export', () => {
     expect(capped.text.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('HEAD answers the export\'s headers without a body', async () => {
+    const res = await request(app).head('/api/package-deployment?feed=DefaultNuGet&format=csv').set('X-ApiKey', KEY).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.text ?? '').toBe('');
+  });
+
   it('reads through list() when a store has no stream()', async () => {
     const listOnly: DeploymentStore = { record: (d) => store.record(d), list: (q) => store.list(q) };
     const res = await request(makeApp({ store: listOnly })).get('/api/package-deployment?feed=DefaultNuGet&format=ndjson&total=false').set('X-ApiKey', KEY).expect(200);

@@ -262,6 +262,12 @@ export function readHandler(ctx: ReadContext, current: boolean) {
         const name = `${query.packageName ?? 'package'}-${current ? 'running-now' : 'deployments'}.csv`.replace(/[^\w.-]+/g, '_');
         res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
       }
+      if (req.method === 'HEAD') {
+        // Headers only: do not run the whole export for nothing.
+        await records[Symbol.asyncIterator]().return?.();
+        res.end();
+        return;
+      }
       try {
         await writeRecords(records, res, format);
       } catch (err) {
