@@ -141,7 +141,7 @@ describe.each(databaseIds())('knex store on %s', (id) => {
   it('rolls every migration back down, and up again', async () => {
     await rollbackDeploymentStore(db.knex, { all: true });
     expect(await db.knex.schema.hasTable(DEPLOYMENTS_TABLE)).toBe(false);
-    expect(await pendingMigrations(db.knex)).toEqual(['001_create_package_deployments']);
+    expect(await pendingMigrations(db.knex)).toEqual(expect.arrayContaining(['001_create_package_deployments']));
     await migrateDeploymentStore(db.knex);
     expect(await db.knex.schema.hasTable(DEPLOYMENTS_TABLE)).toBe(true);
   });

@@ -1,7 +1,13 @@
 /**
  * package-deployments: record and audit package deployments the ProGet way.
  */
-export { createDeploymentRouter, RECORD_PATH, type DeploymentRouter } from './router';
+export { createDeploymentRouter, RECORD_PATH, DEFAULT_HISTORY_PATH, type DeploymentRouter } from './router';
+export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
+export { semverScheme } from './versions/semver';
+export { nugetScheme } from './versions/nuget';
+export { mavenScheme } from './versions/maven';
+export { csvCell, toWire, writeRecords, RECORD_COLUMNS, type ExportFormat, type WireRecord } from './export';
+export { renderHistoryPage, escapeHtml, type HistoryPageModel } from './history-page';
 export { validateDeployment, createValidator, deploymentSchema, DEPLOYMENT_SCHEMA } from './validate';
 export { DEFAULT_LIMITS, ANONYMOUS, parseDeploymentDate } from './deployment';
 export { extractCredentials } from './credentials';

@@ -1,5 +1,6 @@
 /**
- * createDeploymentRouter(): ProGet's record endpoint, `POST /api/package-deployment/`.
+ * createDeploymentRouter(): ProGet's record endpoint, `POST /api/package-deployment/`, and the read API
+ * (`GET /api/package-deployment`, `.../current`) and History pages (`/deployments/{feed}/{package}`).
  * HTTP in → body → credentials → the auth adapter decides → validator → store → answer.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
@@ -15,6 +16,9 @@ import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './once';
 import { createValidator } from './validate';
+import { historyPageHandler } from './history-page';
+import { readHandler, type ReadContext } from './read-api';
+import { schemeResolver } from './versions/registry';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger, Principal } from './types';
 
 /** The router, plus what it was built with. */
@@ -27,7 +31,13 @@ export type DeploymentRouter = Router & {
   close(): Promise<void>;
 };
 
-const KNOWN_OPTIONS = ['store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds'] as const;
+const KNOWN_OPTIONS = [
+  'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath',
+] as const;
+
+/** Where the History pages are mounted unless `historyPath` says otherwise. */
+export const DEFAULT_HISTORY_PATH = '/deployments';
 
 export const RECORD_PATH = '/api/package-deployment';
 
@@ -58,6 +68,15 @@ function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   }
   checkMethods('createDeploymentRouter: options.auth', options.auth, ['authenticate', 'authorize'], 'Use apiKeyAuth(), anonymousAuth(), customAuth() or an object implementing AuthAdapter.');
   return options.auth;
+}
+
+function historyPathOf(setting: string | false | undefined): string | undefined {
+  if (setting === false) return undefined;
+  if (setting === undefined) return DEFAULT_HISTORY_PATH;
+  if (typeof setting !== 'string' || !/^\/[\w./-]*$/.test(setting)) {
+    throw new TypeError('createDeploymentRouter: options.historyPath must be a path such as "/deployments", or false for no History pages.');
+  }
+  return setting.replace(/\/+$/, '') || DEFAULT_HISTORY_PATH;
 }
 
 /**
@@ -129,7 +148,28 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
 
   router.post(RECORD_PATH, ...deploymentBodyParser(options.bodyLimit ?? '64kb'), record);
 
-  router.use(RECORD_PATH, (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  // Reading: the read API and the History page, behind the same auth adapter (Feeds_ViewPackage).
+  const readContext: ReadContext = {
+    store,
+    auth,
+    resolveFeed,
+    feedList: Array.isArray(options.feeds) ? [...(options.feeds as readonly string[])] : undefined,
+    schemeFor: schemeResolver(options.versionSchemes, options.defaultVersionScheme),
+    initStore,
+    initAuth,
+    logger,
+    retryAfterSeconds: retryAfter,
+  };
+  router.get(RECORD_PATH, readHandler(readContext, false));
+  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
+  const historyPath = historyPathOf(options.historyPath);
+  if (historyPath !== undefined) {
+    const page = historyPageHandler(readContext, RECORD_PATH);
+    router.get(`${historyPath}/:feed/:package`, page);
+    router.get(`${historyPath}/:feed/:package/:version`, page);
+  }
+
+  const answerError = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(err);
       return;
@@ -137,7 +177,9 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     const error = toDeploymentError(err);
     if (error.status >= 500) logger.error(`package-deployments: ${error.message}`, { code: error.code });
     sendError(res, error);
-  });
+  };
+  router.use(RECORD_PATH, answerError);
+  if (historyPath !== undefined) router.use(historyPath, answerError);
 
   return Object.assign(router, {
     events,

@@ -200,6 +200,21 @@ export interface DeploymentQuery {
   since?: Date;
   /** Deployed before. */
   until?: Date;
+  /** Any of these feeds (exact names); the router uses it for reads that name no feed. */
+  feedNames?: readonly string[];
+  /**
+   * Only records whose version falls in this range, read by {@link parseVersionRange} with the feed's
+   * scheme. Needs `feedName` and `packageName`. With `current`, it applies to each target's current
+   * version. Defaults to no range.
+   */
+  versionRange?: VersionRange;
+  /**
+   * Only each target's current record: the latest deployment of the package on that target, by
+   * deployment date (then id), never the highest version. The other filters (and `versionRange`) then
+   * apply to that current record, so an older record on a target never makes the target match. Needs
+   * `feedName` and `packageName`. Defaults to `false` (the whole history).
+   */
+  current?: boolean;
   /** Page size. Defaults to 100; at most 1000. */
   limit?: number;
   /** The `nextCursor` of the previous page. */
@@ -225,8 +240,52 @@ export interface DeploymentStore {
   record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]>;
   /** Records matching `query`, newest first (deployment date, then id). */
   list(query: DeploymentQuery): Promise<DeploymentPage>;
+  /**
+   * Where a package is running now: `list({ ...query, current: true })`, the latest record per target.
+   * Optional; the read API uses `list` when it is missing.
+   */
+  current?(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
+  /**
+   * Every record matching `query` (from `query.cursor` on; `limit` ignored), newest first, fetched a
+   * batch at a time so that memory stays flat however many there are. Optional; the read API pages
+   * through `list` when it is missing.
+   */
+  stream?(query: DeploymentQuery): AsyncIterable<DeploymentRecord>;
+  /** How many records match `query` (`limit` and `cursor` ignored). Optional; see `stream`. */
+  count?(query: DeploymentQuery): Promise<number>;
   close?(): void | Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------------------------------
+
+/** A version range as a scheme read it (see `parseVersionRange`). */
+export interface VersionRange {
+  /** The scheme that read the range ("semver", "nuget", "maven"). */
+  readonly scheme: string;
+  /** The range as given. */
+  readonly text: string;
+  /** True when `version` is in the range; false when it is not, or when the scheme cannot read it. */
+  test(version: string): boolean;
+}
+
+/** A version scheme: how versions are ordered and which ranges are read. */
+export interface VersionScheme {
+  readonly name: string;
+  /** True when the scheme can read `version`. */
+  isValid(version: string): boolean;
+  /** Orders two versions; versions the scheme cannot read sort first, then by text. */
+  compare(a: string, b: string): number;
+  /** Reads a range into a test of versions; `undefined` when the scheme cannot read it. */
+  parseRange(text: string): ((version: string) => boolean) | undefined;
+}
+
+/**
+ * Which version scheme a feed uses: a scheme name (`"semver"`, `"npm"`, `"nuget"`, `"maven"`), a feed
+ * type (`"nuget"`, `"npm"`, `"maven"`, `"upack"`, `"universal"`, `"helm"`), or a {@link VersionScheme}.
+ */
+export type VersionSchemeSetting = string | VersionScheme;
 
 // ---------------------------------------------------------------------------------------------------
 // Router
@@ -284,6 +343,19 @@ export interface DeploymentRouterOptions {
   logger?: Logger;
   /** Seconds sent in `Retry-After` when the store is unreachable (503). Defaults to 5. */
   retryAfterSeconds?: number;
+  /**
+   * The version scheme of each feed, for `range=` queries: a map of feed name (case-insensitive) to a
+   * scheme name, feed type or scheme object, or a function of the feed name. Defaults to every feed
+   * using `defaultVersionScheme`.
+   */
+  versionSchemes?: Readonly<Record<string, VersionSchemeSetting>> | ((feed: string) => VersionSchemeSetting | undefined);
+  /** The scheme of feeds `versionSchemes` does not name. Defaults to `"semver"`. */
+  defaultVersionScheme?: VersionSchemeSetting;
+  /**
+   * Where the History pages are mounted: `{historyPath}/{feed}/{package}` (group and version as query
+   * parameters). `false` mounts none. Defaults to `"/deployments"`.
+   */
+  historyPath?: string | false;
 }
 
 // ---------------------------------------------------------------------------------------------------

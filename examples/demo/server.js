@@ -9,6 +9,8 @@ const { createDeploymentRouter, createKnexStore, apiKeyAuth, feedDeployments } =
 const { buildFixtures } = require('./fixtures');
 
 const FEEDS = ['DefaultNuGet', 'Products', 'npm-packages', 'maven-releases'];
+// Each feed's version scheme (a scheme name or a feed type), for range= queries.
+const VERSION_SCHEMES = { DefaultNuGet: 'nuget', Products: 'upack', 'npm-packages': 'npm', 'maven-releases': 'maven' };
 
 /**
  * The demo's package feeds, written as any feed server would write them (without deployments in mind):
@@ -51,8 +53,10 @@ function feedRoutes(fixtures) {
 
 function createDemo({ apiKey, filename }) {
   const store = createKnexStore({ filename });
-  const auth = apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }] });
-  const router = createDeploymentRouter({ store, auth, feeds: FEEDS });
+  // Only the key records; anyone may read (anonymous: true grants Feeds_ViewPackage only), so the
+  // History pages open in a browser without a key.
+  const auth = apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }], anonymous: true });
+  const router = createDeploymentRouter({ store, auth, feeds: FEEDS, versionSchemes: VERSION_SCHEMES });
   // The same store, auth and events for deployments recorded from feed downloads' X-ProGet-Deployment-* headers.
   const logger = { warn: () => {}, error: (message, meta) => console.error(message, meta ?? '') };
   const feedMiddleware = feedDeployments({ store, auth, feeds: FEEDS, events: router.events, logger });
@@ -68,6 +72,7 @@ function createDemo({ apiKey, filename }) {
   app.get('/', (_req, res) => {
     res.type('text/plain').send(
       `package-deployments demo feed server\nfeeds: ${FEEDS.join(', ')}\nPOST /api/package-deployment/ to record a deployment.\n` +
+        `GET /api/package-deployment?feed=DefaultNuGet to read them; /deployments/DefaultNuGet/Newtonsoft.Json for a History page.\n` +
         `Downloads (send X-ProGet-Deployment-* headers to record one):\n` +
         `  /nuget/DefaultNuGet/package/${fixtures.nuget.id}/${fixtures.nuget.version}\n` +
         `  /nuget/DefaultNuGet/v3/flatcontainer/${fixtures.nuget.id.toLowerCase()}/${fixtures.nuget.version}/${fixtures.nuget.id.toLowerCase()}.${fixtures.nuget.version}.nupkg\n` +
@@ -87,8 +92,8 @@ if (require.main === module) {
   const { app, store, router, feedMiddleware } = createDemo({ apiKey, filename });
   const server = app.listen(port, () => {
     const url = `http://localhost:${server.address().port}`;
-    // One write, so that whoever waits for "listening on" also has the key line.
-    console.log(`package-deployments demo listening on ${url}\nAPI key: ${apiKey}\nSQLite file: ${filename}`);
+    // One write, so that whoever waits for "listening on" also has the key and the file.
+    console.log(`package-deployments demo listening on ${url}\nAPI key: ${apiKey}\nSQLite file: ${filename}\nHistory page: ${url}/deployments/DefaultNuGet/Newtonsoft.Json`);
   });
   // Graceful shutdown: stop accepting, let requests in flight finish (a record is answered 200 only once
   // committed), then close the store. Responses in flight say "Connection: close", so that clients'
@@ -124,4 +129,4 @@ if (require.main === module) {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-module.exports = { createDemo, FEEDS };
+module.exports = { createDemo, FEEDS, VERSION_SCHEMES };

@@ -3,12 +3,11 @@
  * file (better-sqlite3, WAL mode) when given none.
  */
 import { knex as createKnex, type Knex } from 'knex';
-import { DeploymentError } from '../errors';
 import { once } from '../once';
 import { isMysql } from './dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment } from '../types';
-import { decodeCursor, encodeCursor } from './cursor';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
 import { migrateDeploymentStore } from './migrations';
+import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 
@@ -30,13 +29,14 @@ export interface KnexStoreOptions {
 /** The knex store: a {@link DeploymentStore} plus the knex instance it uses. */
 export interface KnexDeploymentStore extends DeploymentStore {
   readonly knex: Knex;
+  current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
+  stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
+  count(query: DeploymentQuery): Promise<number>;
   init(): Promise<void>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_SQLITE_FILE = 'package-deployments.sqlite';
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
 
 /** A knex instance on an SQLite file with the settings the store wants (WAL, full sync, busy timeout). */
 export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
@@ -67,32 +67,7 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
   });
 }
 
-/** Validates the paging and filter values a store is given (the router checks them first too). */
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new DeploymentError(400, 'bad_query', `limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}.`);
-  }
-  return limit;
-}
-
-/** Applies a {@link DeploymentQuery}'s filters (not paging) to a query on the deployments table. */
-export function applyFilters(q: Knex.QueryBuilder, query: DeploymentQuery): Knex.QueryBuilder {
-  if (query.feedName !== undefined) q.where('feed_name', query.feedName);
-  if (query.groupName !== undefined) q.where('group_name', query.groupName);
-  if (query.packageName !== undefined) q.where('package_name', query.packageName);
-  if (query.version !== undefined) q.where('version', query.version);
-  if (query.target !== undefined) q.where('target', query.target);
-  if (query.targetPrefix !== undefined && query.targetPrefix !== '') {
-    // substr, not LIKE: case-sensitive and free of wildcard escaping on all three databases.
-    q.whereRaw('substr(??, 1, ?) = ?', ['target', query.targetPrefix.length, query.targetPrefix]);
-  }
-  if (query.application !== undefined) q.where('application', query.application);
-  if (query.userName !== undefined) q.where('user_name', query.userName);
-  if (query.since !== undefined) q.where('deployed_at', '>=', query.since.toISOString());
-  if (query.until !== undefined) q.where('deployed_at', '<', query.until.toISOString());
-  return q;
-}
+export { applyFilters, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './queries';
 
 /**
  * Creates the knex store.
@@ -153,22 +128,23 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     },
 
     async list(query: DeploymentQuery): Promise<DeploymentPage> {
-      const limit = pageSize(query.limit);
-      const cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
       await init();
-      const q = applyFilters(db(DEPLOYMENTS_TABLE).select('*'), query);
-      if (cursor) {
-        q.where((w) =>
-          w.where('deployed_at', '<', cursor.date).orWhere((x) => x.where('deployed_at', cursor.date).andWhere('id', '<', cursor.id)),
-        );
-      }
-      const rows = (await q.orderBy([{ column: 'deployed_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1)) as DeploymentRow[];
-      const records = rows.slice(0, limit).map(fromRow);
-      const last = rows.length > limit ? rows[limit - 1] : undefined;
-      return {
-        records,
-        nextCursor: last ? encodeCursor({ date: last.deployed_at, id: Number(last.id) }) : undefined,
-      };
+      return listPage(db, query);
+    },
+
+    async current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage> {
+      await init();
+      return listPage(db, { ...query, current: true });
+    },
+
+    async *stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+      await init();
+      yield* streamRows(db, query);
+    },
+
+    async count(query: DeploymentQuery): Promise<number> {
+      await init();
+      return countRows(db, query);
     },
 
     async close(): Promise<void> {

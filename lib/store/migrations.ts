@@ -47,6 +47,23 @@ export const MIGRATIONS: readonly Migration[] = [
       await knex.schema.dropTableIfExists(DEPLOYMENTS_TABLE);
     },
   },
+  {
+    // The read API's queries that name no group (a package's history across groups) and no package
+    // (everything deployed to one target, newest first).
+    name: '002_read_indexes',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.index(['feed_name', 'package_name', 'deployed_at', 'id'], 'package_deployments_name_idx');
+        t.index(['target', 'deployed_at', 'id'], 'package_deployments_target_date_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropIndex(['feed_name', 'package_name', 'deployed_at', 'id'], 'package_deployments_name_idx');
+        t.dropIndex(['target', 'deployed_at', 'id'], 'package_deployments_target_date_idx');
+      });
+    },
+  },
 ];
 
 /** A knex migration source over {@link MIGRATIONS}. */

@@ -1,0 +1,144 @@
+/**
+ * The knex store's read queries: history listings, "running now" (the latest record per target), version
+ * ranges, streaming and counting. Versions are not comparable in SQL, so a range is tested in JavaScript
+ * on pages the database returns in index order, fetching further pages until the answer's page is full:
+ * the cursor stays the (date, id) of the last record returned, so paging is stable with a range too.
+ */
+import type { Knex } from 'knex';
+import { DeploymentError } from '../errors';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
+import { decodeCursor, encodeCursor, type CursorPosition } from './cursor';
+import { fromRow, type DeploymentRow } from './rows';
+import { DEPLOYMENTS_TABLE } from './tables';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+/** Rows fetched per round trip when a range is tested in JavaScript, and per batch of a stream. */
+export const SCAN_BATCH = 1000;
+
+/** Validates a page size (the router checks it first too). */
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new DeploymentError(400, 'bad_query', `limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}.`);
+  }
+  return limit;
+}
+
+/** Throws a 400 when a query needs a package (a range, "running now") and does not name one. */
+export function checkPackageQuery(query: DeploymentQuery): void {
+  const needs = query.current ? 'where a package is running now' : query.versionRange ? 'a version range' : undefined;
+  if (!needs) return;
+  for (const [field, param] of [['feedName', 'feed'], ['packageName', 'package']] as const) {
+    if (query[field] === undefined || query[field] === '') {
+      throw new DeploymentError(400, 'bad_query', `${param}: required for ${needs}: give feed, package (and group when the package has one).`);
+    }
+  }
+}
+
+/** Applies a query's filters (not paging, not the range) to a query on the deployments table. */
+export function applyFilters(q: Knex.QueryBuilder, query: DeploymentQuery): Knex.QueryBuilder {
+  if (query.feedName !== undefined) q.where('feed_name', query.feedName);
+  if (query.feedNames !== undefined) q.whereIn('feed_name', [...query.feedNames]);
+  if (query.groupName !== undefined) q.where('group_name', query.groupName);
+  if (query.packageName !== undefined) q.where('package_name', query.packageName);
+  if (query.version !== undefined) q.where('version', query.version);
+  if (query.target !== undefined) q.where('target', query.target);
+  if (query.targetPrefix !== undefined && query.targetPrefix !== '') {
+    // substr, not LIKE: case-sensitive and free of wildcard escaping on all three databases.
+    q.whereRaw('substr(??, 1, ?) = ?', ['target', query.targetPrefix.length, query.targetPrefix]);
+  }
+  if (query.application !== undefined) q.where('application', query.application);
+  if (query.userName !== undefined) q.where('user_name', query.userName);
+  if (query.since !== undefined) q.where('deployed_at', '>=', query.since.toISOString());
+  if (query.until !== undefined) q.where('deployed_at', '<', query.until.toISOString());
+  return q;
+}
+
+/**
+ * The records a query selects, before paging: the filters, and for `current` only rows with no later
+ * row for the same package on the same target (an index probe on the target index per row).
+ */
+export function selectRows(db: Knex, query: DeploymentQuery): Knex.QueryBuilder {
+  const q = applyFilters(db({ d: DEPLOYMENTS_TABLE }).select('d.*'), query);
+  if (query.current) {
+    const same = ['feed_name', 'group_name', 'package_name', 'target'].map((c) => `n.${c} = d.${c}`).join(' and ');
+    q.whereNotExists(
+      db
+        .select(db.raw('1'))
+        .from({ n: DEPLOYMENTS_TABLE })
+        .whereRaw(`${same} and (n.deployed_at > d.deployed_at or (n.deployed_at = d.deployed_at and n.id > d.id))`),
+    );
+  }
+  return q;
+}
+
+function after(q: Knex.QueryBuilder, cursor: CursorPosition | undefined): Knex.QueryBuilder {
+  if (cursor) {
+    q.where((w) => w.where('d.deployed_at', '<', cursor.date).orWhere((x) => x.where('d.deployed_at', cursor.date).andWhere('d.id', '<', cursor.id)));
+  }
+  return q.orderBy([{ column: 'd.deployed_at', order: 'desc' }, { column: 'd.id', order: 'desc' }]);
+}
+
+const positionOf = (row: DeploymentRow): CursorPosition => ({ date: row.deployed_at, id: Number(row.id) });
+
+/** One page of a query, newest first, with the range tested on as many database pages as it takes. */
+export async function listPage(db: Knex, query: DeploymentQuery): Promise<DeploymentPage> {
+  const limit = pageSize(query.limit);
+  checkPackageQuery(query);
+  let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+  const range = query.versionRange;
+  const batch = range ? Math.max(limit + 1, SCAN_BATCH) : limit + 1;
+  const found: DeploymentRow[] = [];
+  for (;;) {
+    const rows = (await after(selectRows(db, query), cursor).limit(batch)) as DeploymentRow[];
+    for (const row of rows) {
+      if (range && !range.test(row.version)) continue;
+      found.push(row);
+      if (found.length > limit) break;
+    }
+    if (found.length > limit || rows.length < batch) break;
+    cursor = positionOf(rows[rows.length - 1]!);
+  }
+  const last = found.length > limit ? found[limit - 1] : undefined;
+  return { records: found.slice(0, limit).map(fromRow), nextCursor: last ? encodeCursor(positionOf(last)) : undefined };
+}
+
+/** Every record of a query from its cursor on, a batch of rows at a time (keyset pagination). */
+export async function* streamRows(db: Knex, query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+  checkPackageQuery(query);
+  let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+  const range = query.versionRange;
+  for (;;) {
+    const rows = (await after(selectRows(db, query), cursor).limit(SCAN_BATCH)) as DeploymentRow[];
+    for (const row of rows) {
+      if (!range || range.test(row.version)) yield fromRow(row);
+    }
+    if (rows.length < SCAN_BATCH) return;
+    cursor = positionOf(rows[rows.length - 1]!);
+  }
+}
+
+/** How many records a query selects: COUNT in SQL, or the range tested on a stream of versions. */
+export async function countRows(db: Knex, query: DeploymentQuery): Promise<number> {
+  checkPackageQuery(query);
+  if (!query.versionRange) {
+    const [row] = (await db.count({ n: '*' }).from(selectRows(db, { ...query, cursor: undefined }).as('q'))) as Array<{ n: number | string }>;
+    return Number(row?.n ?? 0);
+  }
+  let n = 0;
+  for await (const _ of streamRows(db, { ...query, cursor: undefined })) n++;
+  return n;
+}
+
+/**
+ * `stream` and `count` for any store, through its `list` (for stores that implement only `list`).
+ */
+export async function* streamThroughList(list: (q: DeploymentQuery) => Promise<DeploymentPage>, query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+  let cursor = query.cursor;
+  do {
+    const page = await list({ ...query, cursor, limit: MAX_PAGE_SIZE });
+    yield* page.records;
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+}
