@@ -11,6 +11,7 @@ import { ANONYMOUS } from './deployment';
 import { DeploymentError, errorText, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './errors';
 import { createEvents, emitDeployed } from './events';
 import { feedResolver } from './feeds-catalogue';
+import { createGroupCommit, resolveMaxBatch } from './group-commit';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './once';
@@ -27,7 +28,7 @@ export type DeploymentRouter = Router & {
   close(): Promise<void>;
 };
 
-const KNOWN_OPTIONS = ['store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds'] as const;
+const KNOWN_OPTIONS = ['store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds', 'groupCommit'] as const;
 
 export const RECORD_PATH = '/api/package-deployment';
 
@@ -77,6 +78,10 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const retryAfter = options.retryAfterSeconds ?? 5;
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  // Group commit: concurrent records share one transaction; each is still answered only after its commit.
+  const commits = options.groupCommit === false
+    ? undefined
+    : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) });
 
   const router = Router({ strict: false });
 
@@ -103,7 +108,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       let stored;
       try {
         await initStore();
-        [stored] = await store.record([deployment]);
+        stored = commits ? await commits.record(deployment) : (await store.record([deployment]))[0];
       } catch (err) {
         throw storageError(err, retryAfter);
       }

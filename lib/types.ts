@@ -284,4 +284,19 @@ export interface DeploymentRouterOptions {
   logger?: Logger;
   /** Seconds sent in `Retry-After` when the store is unreachable (503). Defaults to 5. */
   retryAfterSeconds?: number;
+  /**
+   * Group commit: records that arrive while a write is in flight are written together, in one
+   * `store.record(batch)` call (one multi-row INSERT in one transaction), each answered 200 only after that
+   * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
+   */
+  groupCommit?: GroupCommitOptions | false;
+}
+
+/** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */
+export interface GroupCommitOptions {
+  /**
+   * The most records written in one transaction; more waiting records go in the next one. From 1 to 1000.
+   * Defaults to 100.
+   */
+  maxBatch?: number;
 }
