@@ -1,10 +1,13 @@
 /**
  * Group commit: concurrent record calls share one transaction.
  *
- * The first record written when the store is idle goes out at once (no timer, no added latency). While
- * that write is in flight, new records wait; when it finishes, everything that waited (up to `maxBatch`)
- * is written together through ONE `store.record(batch)` call: one multi-row INSERT in one transaction on
- * the knex store. Each caller is resolved only after the commit that holds its record.
+ * When the store is idle, a write starts in the same turn of the event loop (`setImmediate`, no timer):
+ * the records of every request already read in this turn go together, and an idle server adds no wait.
+ * While that write is in flight, new records wait; when it finishes, everything that waited (up to
+ * `maxBatch`) is written together through ONE `store.record(batch)` call: one multi-row INSERT (one atomic
+ * statement) on the knex store. Each caller is resolved only after the commit that holds its record.
+ * Yielding one turn matters for synchronous drivers (better-sqlite3): a write blocks the event loop, so
+ * records can only gather between writes, never during one.
  *
  * If a batch fails, the cause may be one bad record, so each of its records is written again on its own:
  * a bad record fails only its own caller. When the store is unreachable (see `isUnavailable`) that retry
@@ -93,7 +96,6 @@ export function createGroupCommit(store: DeploymentStore, options: GroupCommitOp
   }
 
   async function run(): Promise<void> {
-    writing = true;
     try {
       while (queue.length > 0) await writeBatch(queue.splice(0, maxBatch));
     } finally {
@@ -108,8 +110,12 @@ export function createGroupCommit(store: DeploymentStore, options: GroupCommitOp
     record(deployment) {
       return new Promise<DeploymentRecord>((resolve, reject) => {
         queue.push({ deployment, resolve, reject });
-        // Idle: write now. Busy: the loop in flight picks this record up when its write finishes.
-        if (!writing) void run();
+        // Idle: write in this turn of the event loop, after the other requests already read in it.
+        // Busy: the loop in flight picks this record up when its write finishes.
+        if (!writing) {
+          writing = true;
+          setImmediate(run);
+        }
       });
     },
     get waiting() {

@@ -1,0 +1,48 @@
+'use strict';
+/**
+ * One server for bench/feed.js: a UPack download route serving a 100 KiB package. BENCH_MODE=baseline:
+ * the route alone. BENCH_MODE=library: the same route with the feed-download deployment middleware in
+ * front of it (records each download carrying X-ProGet-Deployment-* headers). Prints {"port":N}.
+ */
+const express = require('express');
+const path = require('node:path');
+const { knexFor } = require('./common');
+const lib = require(path.join(__dirname, '..', 'dist'));
+
+const PACKAGE = Buffer.alloc(100 * 1024, 7);
+
+/**
+ * Mounts the feed middleware. PENDING: lib/feed-middleware.ts is built in another branch; once it is
+ * merged, fill in its factory and options here (the store below is the one to record into).
+ */
+function feedMiddleware(store) {
+  const factory = lib.feedDeployments || lib.createFeedMiddleware || lib.createFeedDeploymentMiddleware;
+  if (typeof factory !== 'function') return undefined;
+  return factory({ store, auth: lib.anonymousAuth ? lib.anonymousAuth() : undefined });
+}
+
+async function main() {
+  const app = express();
+  let knex;
+  if (process.env.BENCH_MODE === 'library') {
+    knex = knexFor(JSON.parse(process.env.BENCH_DB));
+    const store = lib.createKnexStore({ knex });
+    await store.init();
+    const middleware = feedMiddleware(store);
+    if (!middleware) throw new Error('the feed middleware is not in this build');
+    app.use(middleware);
+  }
+  app.get('/upack/:feed/download/*rest', (_req, res) => {
+    res.type('application/octet-stream').send(PACKAGE);
+  });
+  const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+  process.once('SIGTERM', () => {
+    server.closeAllConnections();
+    server.close(() => (knex ? knex.destroy() : Promise.resolve()).then(() => process.exit(0)));
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
