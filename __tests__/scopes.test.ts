@@ -1,8 +1,9 @@
 /**
- * Scopes: a key for feed A cannot record feed B; a read-only key cannot record; anonymous callers get
- * only what the configuration grants. Checked for both key adapters (keys in the options, keys in the
- * database) and for every place a key may come from, so no credential source widens a scope.
- * (Reading scopes join here once the read API lands: a key for feed A cannot read feed B.)
+ * Scopes: a key for feed A cannot record or read feed B; a read-only key cannot record; a record-only
+ * key cannot read; anonymous callers get only what the configuration grants. Checked for both key
+ * adapters (keys in the options, keys in the database) and for every place a key may come from, so no
+ * credential source widens a scope. Reads cover the read API (list, current, CSV/NDJSON exports) and the
+ * History page.
  */
 import express from 'express';
 import request from 'supertest';
@@ -26,6 +27,8 @@ interface Setup {
   auth: AuthAdapter;
   keyA: string;
   readOnly: string;
+  /** May record on every feed, read none. */
+  recordOnly: string;
   close(): Promise<void>;
 }
 
@@ -33,16 +36,19 @@ const ADAPTERS: Array<[string, (db: TestDatabase, anonymous: false | AnonymousGr
   ['apiKeyAuth (keys in the options)', async (_db, anonymous) => {
     const keyA = 'feed-a-key-00000001';
     const readOnly = 'read-only-key-00001';
+    const recordOnly = 'record-only-key-0001';
     return {
       auth: apiKeyAuth({
         keys: [
           { name: 'a-only', key: keyA, feeds: ['FeedA'] },
           { name: 'reader', key: readOnly, privileges: ['Feeds_ViewPackage'] },
+          { name: 'recorder', key: recordOnly, privileges: ['Feeds_DownloadPackage'] },
         ],
         anonymous,
       }),
       keyA,
       readOnly,
+      recordOnly,
       close: async () => {},
     };
   }],
@@ -51,7 +57,8 @@ const ADAPTERS: Array<[string, (db: TestDatabase, anonymous: false | AnonymousGr
     const suffix = Math.random().toString(36).slice(2);
     const { key: keyA } = await keys.createApiKey({ name: `a-only-${suffix}`, feeds: ['FeedA'] });
     const { key: readOnly } = await keys.createApiKey({ name: `reader-${suffix}`, privileges: ['Feeds_ViewPackage'] });
-    return { auth: keys, keyA, readOnly, close: () => keys.close() };
+    const { key: recordOnly } = await keys.createApiKey({ name: `recorder-${suffix}`, privileges: ['Feeds_DownloadPackage'] });
+    return { auth: keys, keyA, readOnly, recordOnly, close: () => keys.close() };
   }],
 ];
 

@@ -38,6 +38,7 @@ export {
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './errors';
 export { DEPLOYED_EVENT } from './events';
+export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './group-commit';
 export type * from './types';
 export {
   feedDeployments,

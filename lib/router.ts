@@ -12,6 +12,7 @@ import { ANONYMOUS, pickFields } from './deployment';
 import { DeploymentError, errorText, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './errors';
 import { createEvents, emitDeployed } from './events';
 import { feedResolver } from './feeds-catalogue';
+import { createGroupCommit, resolveMaxBatch } from './group-commit';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './once';
@@ -33,7 +34,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
 ] as const;
 
 /** Where the History pages are mounted unless `historyPath` says otherwise. */
@@ -103,6 +104,10 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const retryAfter = options.retryAfterSeconds ?? 5;
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  // Group commit: concurrent records share one transaction; each is still answered only after its commit.
+  const commits = options.groupCommit === false
+    ? undefined
+    : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) });
 
   const router = Router({ strict: false });
 
@@ -134,7 +139,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       let stored;
       try {
         await initStore();
-        [stored] = await store.record([deployment]);
+        stored = commits ? await commits.record(deployment) : (await store.record([deployment]))[0];
       } catch (err) {
         throw storageError(err, retryAfter);
       }

@@ -356,6 +356,21 @@ export interface DeploymentRouterOptions {
    * parameters). `false` mounts none. Defaults to `"/deployments"`.
    */
   historyPath?: string | false;
+  /**
+   * Group commit: records that arrive while a write is in flight are written together, in one
+   * `store.record(batch)` call (one multi-row INSERT in one transaction), each answered 200 only after that
+   * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
+   */
+  groupCommit?: GroupCommitOptions | false;
+}
+
+/** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */
+export interface GroupCommitOptions {
+  /**
+   * The most records written in one transaction; more waiting records go in the next one. From 1 to 1000.
+   * Defaults to 100.
+   */
+  maxBatch?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------

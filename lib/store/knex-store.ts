@@ -98,7 +98,7 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
   const init = once(prepare);
 
-  async function insertRows(trx: Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
+  async function insertRows(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
     if (!mysql) {
       const inserted = (await trx(DEPLOYMENTS_TABLE).insert(rows).returning('id')) as Array<{ id: number | string } | number>;
       return inserted.map((r) => Number(typeof r === 'object' ? r.id : r));
@@ -123,7 +123,10 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
       if (deployments.length === 0) return [];
       await init();
       const rows = deployments.map(toRow);
-      const ids = await db.transaction((trx) => insertRows(trx, rows));
+      // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
+      // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
+      // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
+      const ids = mysql && !mysqlConsecutiveIds ? await db.transaction((trx) => insertRows(trx, rows)) : await insertRows(db, rows);
       return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
     },
 

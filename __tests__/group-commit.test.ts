@@ -1,0 +1,328 @@
+/** Group commit: concurrent records share one transaction, each answered only after that commit. */
+import express from 'express';
+import type { Knex } from 'knex';
+import {
+  createDeploymentRouter,
+  createGroupCommit,
+  createKnexStore,
+  validateDeployment,
+  DEFAULT_MAX_BATCH,
+  DEPLOYMENTS_TABLE,
+  type DeploymentRecord,
+  type DeploymentStore,
+  type KnexDeploymentStore,
+  type NewDeployment,
+} from '../lib';
+import { isMysql } from '../lib/store/dialect';
+import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { memoryLogger, SAMPLE } from './helpers/fixtures';
+import { listen } from './helpers/http';
+
+function deployment(target: string, overrides: Record<string, string> = {}): NewDeployment {
+  const result = validateDeployment({ ...SAMPLE, Target: target, ...overrides });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.deployment;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+/** A store whose every record() call waits until the test settles it. */
+function manualStore() {
+  const calls: Array<{ batch: readonly NewDeployment[]; done: Deferred<DeploymentRecord[]> }> = [];
+  let nextId = 1;
+  const store: DeploymentStore = {
+    record(batch) {
+      const done = deferred<DeploymentRecord[]>();
+      calls.push({ batch, done });
+      return done.promise;
+    },
+    async list() {
+      return { records: [] };
+    },
+  };
+  const commit = (i: number) => calls[i]!.done.resolve(calls[i]!.batch.map((d) => ({ ...d, id: String(nextId++) })));
+  return { store, calls, commit };
+}
+
+/** Settles every promise callback queued so far (no timers involved). */
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+function track<T>(promise: Promise<T>) {
+  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
+  promise.then((v) => { state.settled = true; state.value = v; }, (e) => { state.settled = true; state.error = e; });
+  return state;
+}
+
+describe('createGroupCommit (with a store the test controls)', () => {
+  it('when idle, writes in the same turn of the event loop: no timer', async () => {
+    const { store, calls } = manualStore();
+    const commits = createGroupCommit(store);
+    void commits.record(deployment('a'));
+    void commits.record(deployment('b'));
+    expect(calls).toHaveLength(0); // not synchronously: the other requests of this turn may still join
+    await flush(); // one setImmediate later (the check phase of this very turn), no timer:
+    // both records of this turn went out together.
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['a', 'b']]);
+  });
+
+  it('coalesces records that arrive during a write into ONE store.record call, answered only after it commits', async () => {
+    const { store, calls, commit } = manualStore();
+    const commits = createGroupCommit(store);
+    const a = track(commits.record(deployment('a')));
+    await flush(); // a's write is in flight
+    const rest = ['b', 'c', 'd'].map((t) => track(commits.record(deployment(t))));
+    await flush();
+    expect(calls).toHaveLength(1);
+    expect(commits.waiting).toBe(3);
+
+    commit(0);
+    await flush();
+    expect(a.settled).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.batch.map((d) => d.target)).toEqual(['b', 'c', 'd']);
+    // Their batch is written but not committed: nobody is answered yet.
+    expect(rest.map((r) => r.settled)).toEqual([false, false, false]);
+
+    commit(1);
+    await flush();
+    expect(rest.map((r) => (r.value as DeploymentRecord).target)).toEqual(['b', 'c', 'd']);
+    expect(new Set(rest.map((r) => (r.value as DeploymentRecord).id)).size).toBe(3);
+    await commits.drain();
+  });
+
+  it('bounds a batch by maxBatch', async () => {
+    const { store, calls, commit } = manualStore();
+    const commits = createGroupCommit(store, { maxBatch: 2 });
+    const all = ['1', '2', '3', '4', '5'].map((t) => commits.record(deployment(t)));
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      commit(i);
+    }
+    await Promise.all(all);
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['1', '2'], ['3', '4'], ['5']]);
+  });
+
+  it('a bad record fails only its own caller: a failed batch is retried record by record', async () => {
+    const written: string[] = [];
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const store: DeploymentStore = {
+      async record(batch) {
+        calls++;
+        if (calls === 1) await gate;
+        if (batch.some((d) => d.target === 'bad')) throw new Error('value too long for type character varying(200)');
+        written.push(...batch.map((d) => d.target));
+        return batch.map((d, i) => ({ ...d, id: `${calls}-${i}` }));
+      },
+      async list() {
+        return { records: [] };
+      },
+    };
+    const commits = createGroupCommit(store);
+    const first = commits.record(deployment('first'));
+    await flush(); // first's write is in flight
+    const results = await (async () => {
+      const batch = ['ok-1', 'bad', 'ok-2'].map((t) => commits.record(deployment(t)).then(() => 'stored', (e: Error) => e.message));
+      release();
+      await first;
+      return Promise.all(batch);
+    })();
+    expect(results).toEqual(['stored', 'value too long for type character varying(200)', 'stored']);
+    expect(written).toEqual(['first', 'ok-1', 'ok-2']);
+  });
+
+  it('when the store is unreachable, the whole batch fails at once (no record-by-record retry)', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const store: DeploymentStore = {
+      async record() {
+        calls++;
+        if (calls === 1) await gate;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+      async list() {
+        return { records: [] };
+      },
+    };
+    const commits = createGroupCommit(store);
+    const settle = (t: string) => commits.record(deployment(t)).then(() => 'stored', (e: { code: string }) => e.code);
+    const first = settle('a');
+    await flush(); // a's write is in flight
+    const all = [first, ...['b', 'c', 'd'].map(settle)];
+    release();
+    expect(await Promise.all(all)).toEqual(['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
+    expect(calls).toBe(2);
+  });
+
+  it('a store that throws synchronously rejects its callers, and the next record is written', async () => {
+    let fail = true;
+    const store: DeploymentStore = {
+      record(batch) {
+        if (fail) throw new Error('boom');
+        return Promise.resolve(batch.map((d) => ({ ...d, id: '1' })));
+      },
+      async list() {
+        return { records: [] };
+      },
+    };
+    const commits = createGroupCommit(store);
+    await expect(commits.record(deployment('a'))).rejects.toThrow('boom');
+    fail = false;
+    await expect(commits.record(deployment('b'))).resolves.toMatchObject({ target: 'b' });
+  });
+
+  it('checks its options at construction, saying how to fix them', () => {
+    const { store } = manualStore();
+    expect(DEFAULT_MAX_BATCH).toBe(100);
+    for (const maxBatch of [0, 1001, 1.5, Number.NaN]) {
+      expect(() => createGroupCommit(store, { maxBatch })).toThrow(/maxBatch must be a whole number from 1 to 1000/);
+    }
+    expect(() => createGroupCommit(store, { maxBach: 5 } as never)).toThrow(/Did you mean "maxBatch"/);
+    expect(() => createDeploymentRouter({ store, apiKeys: [], groupCommit: { maxBatch: -1 } })).toThrow(/createDeploymentRouter: groupCommit.maxBatch/);
+    expect(() => createDeploymentRouter({ store, apiKeys: [], groupCommit: 5 as never })).toThrow(/groupCommit must be an object/);
+  });
+});
+
+/** Counts the INSERT statements and transactions knex sends. */
+function countStatements(knex: Knex) {
+  const seen = { inserts: 0, begins: 0 };
+  const listener = (q: { sql?: string }) => {
+    const sql = (q.sql ?? '').trim().toLowerCase();
+    if (sql.startsWith('insert')) seen.inserts++;
+    if (/^(begin|start transaction)/.test(sql)) seen.begins++;
+  };
+  knex.on('query', listener);
+  return { seen, stop: () => knex.removeListener('query', listener) };
+}
+
+/** MySQL/MariaDB with innodb_autoinc_lock_mode = 2: multi-row INSERT ids are not consecutive. */
+async function interleavedIds(knex: Knex): Promise<boolean> {
+  if (!isMysql(knex)) return false;
+  const [rows] = (await knex.raw('SELECT @@innodb_autoinc_lock_mode AS mode')) as [Array<{ mode: number | string }>];
+  return Number(rows[0]?.mode) === 2;
+}
+
+describe.each(databaseIds())('group commit on %s', (id) => {
+  let db: TestDatabase;
+  let store: KnexDeploymentStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(id);
+    store = createKnexStore({ knex: db.knex });
+    await store.init();
+  });
+  afterAll(async () => {
+    await store.close();
+    await db.destroy();
+  });
+
+  const rowsWithTarget = async (prefix: string) =>
+    (await db.knex(DEPLOYMENTS_TABLE).select('id', 'target').whereRaw('substr(??, 1, ?) = ?', ['target', prefix.length, prefix]).orderBy('id')) as Array<{ id: number | string; target: string }>;
+
+  it('writes the records that waited in one multi-row INSERT (one atomic statement), with the right ids', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let first = true;
+    const gated: DeploymentStore = {
+      async record(batch) {
+        if (first) {
+          first = false;
+          await gate;
+        }
+        return store.record(batch);
+      },
+      list: (q) => store.list(q),
+    };
+    const commits = createGroupCommit(gated);
+    const head = commits.record(deployment('gc-head'));
+    await flush(); // the head's write is in flight (held at the gate)
+    const waiting = Array.from({ length: 19 }, (_, i) => commits.record(deployment(`gc-${String(i).padStart(2, '0')}`)));
+    await flush();
+    expect(commits.waiting).toBe(19);
+    const counter = countStatements(db.knex);
+    release();
+    const stored = await Promise.all([head, ...waiting]);
+    await commits.drain();
+    counter.stop();
+    // One INSERT for the first record, one multi-row INSERT for the 19 that waited: each statement is
+    // atomic on its own, so no BEGIN/COMMIT round trips (except under MySQL's interleaved id mode, where
+    // the store inserts row by row inside a transaction).
+    expect(counter.seen).toEqual((await interleavedIds(db.knex)) ? { inserts: 20, begins: 2 } : { inserts: 2, begins: 0 });
+    const rows = await rowsWithTarget('gc-');
+    expect(rows).toHaveLength(20);
+    const byTarget = new Map(rows.map((r) => [r.target, String(r.id)]));
+    for (const record of stored) expect(record.id).toBe(byTarget.get(record.target));
+  });
+
+  it('a record the database refuses fails alone; the rest of its batch is stored', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let first = true;
+    const gated: DeploymentStore = {
+      async record(batch) {
+        if (first) {
+          first = false;
+          await gate;
+        }
+        return store.record(batch);
+      },
+      list: (q) => store.list(q),
+    };
+    const commits = createGroupCommit(gated);
+    const head = commits.record(deployment('bad-batch-head'));
+    await flush(); // the head's write is in flight (held at the gate)
+    const targets = Array.from({ length: 10 }, (_, i) => `bad-batch-${i}`);
+    const outcomes = targets.map((t, i) => {
+      // NOT NULL is enforced by every database (the validator would never let this through).
+      const d = i === 4 ? { ...deployment(t), application: null as unknown as string } : deployment(t);
+      return commits.record(d).then(() => 'stored', () => 'failed');
+    });
+    release();
+    await head;
+    expect(await Promise.all(outcomes)).toEqual(targets.map((_, i) => (i === 4 ? 'failed' : 'stored')));
+    const rows = await rowsWithTarget('bad-batch-');
+    expect(rows.map((r) => r.target).sort()).toEqual(['bad-batch-head', ...targets.filter((_, i) => i !== 4)].sort());
+  });
+
+  it('through the router: every 200 is already visible to another connection, each record stored once', async () => {
+    const logger = memoryLogger();
+    const app = express();
+    app.use(createDeploymentRouter({ store, apiKeys: [{ name: 'ci', key: 'group-commit-key' }], logger }));
+    const server = await listen(app);
+    const other = createKnexStore({ knex: db.knex, migrate: false });
+    try {
+      const n = 60;
+      const results = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const target = `http-${String(i).padStart(3, '0')}`;
+          const res = await fetch(`${server.url}/api/package-deployment/`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-ApiKey': 'group-commit-key' },
+            body: JSON.stringify({ ...SAMPLE, Target: target }),
+          });
+          await res.arrayBuffer();
+          // Read at once, through a query of its own: the record must be committed already.
+          const visible = (await other.list({ target })).records.length;
+          return { status: res.status, visible };
+        }),
+      );
+      expect(results.every((r) => r.status === 200 && r.visible === 1)).toBe(true);
+      expect(await rowsWithTarget('http-')).toHaveLength(n);
+      expect(logger.lines).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
