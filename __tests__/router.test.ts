@@ -406,6 +406,18 @@ describe('events', () => {
   });
 });
 
+describe('close()', () => {
+  it('leaves a store and an adapter it was given open: their owner closes them', async () => {
+    let closedAuth = 0;
+    let closedStore = 0;
+    const auth = { ...anonymousAuth(), close: () => { closedAuth++; } };
+    const given = { record: store.record, list: store.list, close: () => { closedStore++; } };
+    const router = createDeploymentRouter({ store: given, auth });
+    await router.close();
+    expect([closedAuth, closedStore]).toEqual([0, 0]);
+  });
+});
+
 describe('construction errors say how to fix them', () => {
   it('no auth', () => expect(() => createDeploymentRouter({ store })).toThrow(/say who may record deployments. Pass `apiKeys/));
   it('typo in an option', () => expect(() => createDeploymentRouter({ store, apiKey: [] } as never)).toThrow(/unknown option "apiKey". Did you mean "apiKeys"\?/));

@@ -28,7 +28,7 @@ export type DeploymentRouter = Router & {
   readonly events: DeploymentEvents;
   readonly store: DeploymentStore;
   readonly auth: AuthAdapter;
-  /** Closes what the router created itself (the default store); a store you passed in stays open. */
+  /** Closes what the router created itself (the default store, the `apiKeys` adapter); what you passed in stays open. */
   close(): Promise<void>;
 };
 
@@ -95,6 +95,8 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
+  // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
+  const ownsAuth = options.auth === undefined;
   const store = options.store ?? createKnexStore();
   checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
@@ -192,7 +194,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     auth,
     async close() {
       if (ownsStore) await store.close?.();
-      await auth.close?.();
+      if (ownsAuth) await auth.close?.();
     },
   }) as DeploymentRouter;
 }
