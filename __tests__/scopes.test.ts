@@ -1,8 +1,9 @@
 /**
- * Scopes: a key for feed A cannot record feed B; a read-only key cannot record; anonymous callers get
- * only what the configuration grants. Checked for both key adapters (keys in the options, keys in the
- * database) and for every place a key may come from, so no credential source widens a scope.
- * (Reading scopes join here once the read API lands: a key for feed A cannot read feed B.)
+ * Scopes: a key for feed A cannot record or read feed B; a read-only key cannot record; a record-only
+ * key cannot read; anonymous callers get only what the configuration grants. Checked for both key
+ * adapters (keys in the options, keys in the database) and for every place a key may come from, so no
+ * credential source widens a scope. Reads cover the read API (list, current, CSV/NDJSON exports) and the
+ * History page.
  */
 import express from 'express';
 import request from 'supertest';
@@ -15,6 +16,7 @@ import {
   type AnonymousGrant,
   type AuthAdapter,
   type KnexDeploymentStore,
+  validateDeployment,
 } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
 import { SAMPLE } from './helpers/fixtures';
@@ -26,6 +28,8 @@ interface Setup {
   auth: AuthAdapter;
   keyA: string;
   readOnly: string;
+  /** May record on every feed, read none. */
+  recordOnly: string;
   close(): Promise<void>;
 }
 
@@ -33,16 +37,19 @@ const ADAPTERS: Array<[string, (db: TestDatabase, anonymous: false | AnonymousGr
   ['apiKeyAuth (keys in the options)', async (_db, anonymous) => {
     const keyA = 'feed-a-key-00000001';
     const readOnly = 'read-only-key-00001';
+    const recordOnly = 'record-only-key-0001';
     return {
       auth: apiKeyAuth({
         keys: [
           { name: 'a-only', key: keyA, feeds: ['FeedA'] },
           { name: 'reader', key: readOnly, privileges: ['Feeds_ViewPackage'] },
+          { name: 'recorder', key: recordOnly, privileges: ['Feeds_DownloadPackage'] },
         ],
         anonymous,
       }),
       keyA,
       readOnly,
+      recordOnly,
       close: async () => {},
     };
   }],
@@ -51,7 +58,8 @@ const ADAPTERS: Array<[string, (db: TestDatabase, anonymous: false | AnonymousGr
     const suffix = Math.random().toString(36).slice(2);
     const { key: keyA } = await keys.createApiKey({ name: `a-only-${suffix}`, feeds: ['FeedA'] });
     const { key: readOnly } = await keys.createApiKey({ name: `reader-${suffix}`, privileges: ['Feeds_ViewPackage'] });
-    return { auth: keys, keyA, readOnly, close: () => keys.close() };
+    const { key: recordOnly } = await keys.createApiKey({ name: `recorder-${suffix}`, privileges: ['Feeds_DownloadPackage'] });
+    return { auth: keys, keyA, readOnly, recordOnly, close: () => keys.close() };
   }],
 ];
 
@@ -61,6 +69,12 @@ beforeAll(async () => {
   db = await createTestDatabase('sqlite');
   store = createKnexStore({ knex: db.knex });
   await store.init();
+  // One record per feed to read back, each marked with its feed, so that a leak would show.
+  await store.record(FEEDS.map((feed) => {
+    const result = validateDeployment({ ...SAMPLE, FeedName: feed, Target: `seed-${feed}`, Description: `secret of ${feed}` });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    return result.deployment;
+  }));
 });
 afterAll(async () => {
   await store.close();
@@ -139,6 +153,107 @@ describe.each(ADAPTERS)('scopes with %s', (_name, make) => {
   });
 });
 
+/** Every way to read a feed's records: the read API's listing, running-now and exports, and the History page. */
+const READS: Array<[string, (feed: string) => string]> = [
+  ['list (JSON)', (feed) => `/api/package-deployment?feed=${feed}`],
+  ['current (JSON)', (feed) => `/api/package-deployment/current?feed=${feed}&package=${SAMPLE.PackageName}`],
+  ['CSV export', (feed) => `/api/package-deployment?feed=${feed}&format=csv`],
+  ['NDJSON export', (feed) => `/api/package-deployment/current?feed=${feed}&package=${SAMPLE.PackageName}&format=ndjson`],
+  ['History page', (feed) => `/deployments/${feed}/${SAMPLE.PackageName}`],
+];
+
+/** The ways a key may come with a GET (no body). */
+const READ_SOURCES: Array<[string, (path: string, key: string) => { path: string; headers: Record<string, string> }]> = [
+  ['X-ApiKey header', (path, key) => ({ path, headers: { 'X-ApiKey': key } })],
+  ['?key= query', (path, key) => ({ path: `${path}${path.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}`, headers: {} })],
+  ['Basic api:<key>', (path, key) => ({ path, headers: { Authorization: `basic ${Buffer.from(`api:${key}`).toString('base64')}` } })],
+];
+
+function expectRefused(res: request.Response, key?: string): void {
+  expect({ status: res.status, text: res.text.trim() }).toEqual({ status: 403, text: FORBIDDEN_MESSAGE });
+  expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  for (const feed of FEEDS) expect(res.text).not.toContain(`secret of ${feed}`);
+  if (key) expect(res.text).not.toContain(key);
+}
+
+function expectOnly(res: request.Response, feed: string): void {
+  expect(res.status).toBe(200);
+  expect(res.text).toContain(`secret of ${feed}`);
+  for (const other of FEEDS) if (other !== feed) expect(res.text).not.toContain(`secret of ${other}`);
+}
+
+describe.each(ADAPTERS)('reading scopes with %s', (_name, make) => {
+  let setup: Setup;
+  let app: express.Express;
+  beforeAll(async () => {
+    // Anonymous may record on Public, and read nothing.
+    setup = await make(db, { privileges: ['Feeds_DownloadPackage'], feeds: ['Public'] });
+    app = express();
+    app.use(createDeploymentRouter({ store, auth: setup.auth, feeds: FEEDS }));
+  });
+  afterAll(() => setup.close());
+
+  const read = (path: string, key: string, source: (typeof READ_SOURCES)[number][1]) => {
+    expect(key).toEqual(expect.any(String));
+    const r = source(path, key);
+    return request(app).get(r.path).set(r.headers);
+  };
+
+  describe.each(READ_SOURCES)('key via %s', (_source, source) => {
+    it.each(READS)('%s: a key for feed A reads feed A (any spelling), never feed B', async (_what, pathOf) => {
+      expectOnly(await read(pathOf('FeedA'), setup.keyA, source), 'FeedA');
+      expectOnly(await read(pathOf('feeda'), setup.keyA, source), 'FeedA');
+      for (const feed of ['FeedB', 'FEEDB', 'Public']) expectRefused(await read(pathOf(feed), setup.keyA, source), setup.keyA);
+    });
+
+    it.each(READS)('%s: a record-only key reads nothing; a read-only key reads every feed', async (_what, pathOf) => {
+      for (const feed of FEEDS) {
+        expectRefused(await read(pathOf(feed), setup.recordOnly, source), setup.recordOnly);
+        expectOnly(await read(pathOf(feed), setup.readOnly, source), feed);
+      }
+    });
+  });
+
+  it('a listing naming no feed covers only the feeds the key may read, and none for a record-only key', async () => {
+    const ndjson = (key: string) => request(app).get('/api/package-deployment').set('X-ApiKey', key).set('Accept', 'application/x-ndjson');
+    const feedsIn = (res: request.Response) => [...new Set(res.text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { FeedName: string }).FeedName))].sort();
+    const a = await ndjson(setup.keyA);
+    expect(a.status).toBe(200);
+    expect(feedsIn(a)).toEqual(['FeedA']);
+    const reader = await ndjson(setup.readOnly);
+    expect(feedsIn(reader)).toEqual([...FEEDS].sort());
+    expectRefused(await ndjson(setup.recordOnly), setup.recordOnly);
+    expectRefused(await request(app).get('/api/package-deployment'));
+  });
+
+  it.each(READS)('%s: anonymous reads nothing when granted recording only', async (_what, pathOf) => {
+    for (const feed of FEEDS) expectRefused(await request(app).get(pathOf(feed)));
+  });
+
+  it('a refused key is refused for reading too, never treated as anonymous', async () => {
+    for (const [, pathOf] of READS) expectRefused(await request(app).get(pathOf('FeedA')).set('X-ApiKey', `${setup.keyA}x`));
+  });
+});
+
+describe.each(ADAPTERS)('anonymous reading with %s', (_name, make) => {
+  it('anonymous reads exactly the feeds granted to it, and a listing naming no feed covers only those', async () => {
+    const setup = await make(db, { privileges: ['Feeds_ViewPackage'], feeds: ['Public'] });
+    const app = express();
+    app.use(createDeploymentRouter({ store, auth: setup.auth, feeds: FEEDS }));
+    try {
+      for (const [, pathOf] of READS) {
+        expectOnly(await request(app).get(pathOf('Public')), 'Public');
+        for (const feed of ['FeedA', 'FeedB']) expectRefused(await request(app).get(pathOf(feed)));
+      }
+      expectOnly(await request(app).get('/api/package-deployment'), 'Public');
+      // Reading does not grant recording.
+      await request(app).post(PATH).send({ ...SAMPLE, FeedName: 'Public' }).expect(403);
+    } finally {
+      await setup.close();
+    }
+  });
+});
+
 describe.each(ADAPTERS)('no anonymous grant with %s', (_name, make) => {
   it('anonymous callers record nothing anywhere', async () => {
     const setup = await make(db, false);
@@ -147,6 +262,7 @@ describe.each(ADAPTERS)('no anonymous grant with %s', (_name, make) => {
     const before = await count();
     for (const feed of FEEDS) await request(app).post(PATH).send({ ...SAMPLE, FeedName: feed }).expect(403);
     expect(await count()).toBe(before);
+    for (const [, pathOf] of READS) for (const feed of FEEDS) expectRefused(await request(app).get(pathOf(feed)));
     await setup.close();
   });
 });
