@@ -122,6 +122,8 @@ async function checkPage(page: Page): Promise<void> {
   expect(await ok.count()).toBe(1);
   expect(await ok.getAttribute('href')).toBe(HOSTILE[3]!.url);
   expect(await ok.innerText()).toBe(HOSTILE[3]!.url);
+  // An outside link sends no Referer: a page opened with ?key= must not hand the key to that site.
+  expect((await ok.getAttribute('rel'))!.split(/\s+/)).toEqual(expect.arrayContaining(['noopener', 'noreferrer']));
   // Running now: the hostile target is a text cell.
   expect(await page.locator('#running-now td.target', { hasText: 'window.__pwned=5' }).innerText()).toBe(HOSTILE[0]!.target);
 }

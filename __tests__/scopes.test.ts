@@ -3,8 +3,9 @@
  * key cannot read; anonymous callers get only what the configuration grants. Checked for both key
  * adapters (keys in the options, keys in the database) and for every place a key may come from, so no
  * credential source widens a scope. Reads cover the read API (list, current, CSV/NDJSON exports) and the
- * History page.
+ * History page; recording covers the record endpoint and feed downloads.
  */
+import { EventEmitter } from 'node:events';
 import express from 'express';
 import request from 'supertest';
 import {
@@ -13,13 +14,16 @@ import {
   createDeploymentRouter,
   createKnexApiKeyStore,
   createKnexStore,
+  feedDeployments,
   type AnonymousGrant,
   type AuthAdapter,
   type KnexDeploymentStore,
   validateDeployment,
 } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
-import { SAMPLE } from './helpers/fixtures';
+import { FIXTURES, feedApp } from './helpers/feed-app';
+import { download, watchOutcomes } from './helpers/feed-outcomes';
+import { SAMPLE, memoryLogger } from './helpers/fixtures';
 
 const FEEDS = ['FeedA', 'FeedB', 'Public'];
 const PATH = '/api/package-deployment/';
@@ -264,5 +268,46 @@ describe.each(ADAPTERS)('no anonymous grant with %s', (_name, make) => {
     expect(await count()).toBe(before);
     for (const [, pathOf] of READS) for (const feed of FEEDS) expectRefused(await request(app).get(pathOf(feed)));
     await setup.close();
+  });
+});
+
+describe.each(ADAPTERS)('feed downloads with %s', (_name, make) => {
+  it('a key for feed A records downloads of feed A only, a read-only key none; no key is ever logged', async () => {
+    const setup = await make(db, false);
+    const events = new EventEmitter();
+    const logger = memoryLogger();
+    const mw = feedDeployments({ store, auth: setup.auth, feeds: FEEDS, events, logger });
+    const outcomes = watchOutcomes(events);
+    const app = feedApp(mw);
+    const { upack } = FIXTURES;
+    const url = (feed: string, query = '') => `/upack/${feed}/download/${upack.group}/${upack.name}/${upack.version}${query}`;
+    const headers = { 'X-ProGet-Deployment-Application': 'BuildMaster', 'X-ProGet-Deployment-Description': '', 'X-ProGet-Deployment-Target': 'scoped-download' };
+    try {
+      const tries: Array<[string, string, Record<string, string>]> = [
+        ['FeedA', '', { 'X-ApiKey': setup.keyA }],
+        ['FeedB', '', { 'X-ApiKey': setup.keyA }],
+        ['FeedB', `?key=${encodeURIComponent(setup.keyA)}`, {}],
+        ['FeedA', '', { 'X-ApiKey': setup.readOnly }],
+        ['FeedA', `?key=${encodeURIComponent(setup.readOnly)}`, {}],
+        ['FeedA', '', { 'X-ApiKey': `${setup.keyA}x` }],
+        ['Public', '', {}],
+      ];
+      for (const [feed, query, credentials] of tries) {
+        const res = await download(app, url(feed, query), { ...headers, ...credentials });
+        // The download itself is never refused by recording.
+        expect(res.status).toBe(200);
+        expect(res.body.equals(upack.bytes)).toBe(true);
+      }
+      await outcomes.settled(tries.length);
+      await mw.flush();
+      expect(outcomes.deployed.map(({ record }) => record.feedName)).toEqual(['FeedA']);
+      expect(outcomes.skipped.map((s) => s.reason)).toEqual(Array(tries.length - 1).fill('unauthorized'));
+      expect(logger.lines.length).toBeGreaterThan(0);
+      for (const line of logger.lines) for (const key of [setup.keyA, setup.readOnly]) expect(line).not.toContain(key);
+      for (const s of outcomes.skipped) for (const key of [setup.keyA, setup.readOnly]) expect(JSON.stringify(s)).not.toContain(key);
+    } finally {
+      await mw.close();
+      await setup.close();
+    }
   });
 });
