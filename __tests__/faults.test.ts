@@ -281,3 +281,34 @@ describe.each(NETWORK)('feed downloads while %s is down', (id) => {
     expect(resumed.length).toBeGreaterThan(0);
   });
 });
+
+describe('feed downloads while the SQLite file cannot be opened', () => {
+  it('every download succeeds, every record is counted lost, and recording starts once the directory exists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-faults-feed-'));
+    const knex = createSqliteKnex(join(dir, 'not-yet', 'deployments.sqlite'));
+    const events = new EventEmitter();
+    const outcomes = watchOutcomes(events);
+    const mw = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger: memoryLogger(), queue: { retries: 1, retryDelayMs: 5 } });
+    const app = feedApp(mw);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await download(app, DOWNLOAD, deploymentHeaders(`no-file-${i}`));
+        expect(res.status).toBe(200);
+        expect(res.body.equals(UPACK.bytes)).toBe(true);
+      }
+      await outcomes.settled(5);
+      await mw.flush();
+      expect(mw.stats()).toMatchObject({ queued: 0, recorded: 0, lost: 5 });
+      mkdirSync(join(dir, 'not-yet'));
+      expect((await download(app, DOWNLOAD, deploymentHeaders('file-exists'))).status).toBe(200);
+      await outcomes.settled(6);
+      await mw.flush();
+      expect(mw.stats()).toMatchObject({ queued: 0, recorded: 1, lost: 5 });
+      expect([...(await stored(knex)).keys()]).toEqual(['file-exists']);
+    } finally {
+      await mw.close();
+      await knex.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
