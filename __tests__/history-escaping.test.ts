@@ -12,10 +12,11 @@
  * HTML loaded without that header, so that escaping alone is what keeps it safe.
  */
 import express from 'express';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { apiKeyAuth, createDeploymentRouter, createKnexStore, type KnexDeploymentStore, type NewDeployment } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
+import { launchChromium } from './helpers/chromium';
 import { listen, type RunningServer } from './helpers/http';
 
 const FEED = 'DefaultNuGet';
@@ -77,10 +78,7 @@ beforeAll(async () => {
   app = express();
   app.use(createDeploymentRouter({ store, auth: apiKeyAuth({ keys: [], anonymous: true }), feeds: [FEED] }));
   server = await listen(app);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
