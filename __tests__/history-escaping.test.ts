@@ -152,9 +152,12 @@ describe('the History page with hostile records', () => {
     try {
       const page = await context.newPage();
       page.setDefaultTimeout(5000);
-      // A page of our own (no CSP header) serves the HTML, so that nothing but the escaping is in the way.
-      await page.route('http://escaping.test/**', (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
-      await page.goto(`http://escaping.test${PAGE}`);
+      // The browser is handed the same HTML without the CSP header (intercepted, never sent to the
+      // server), so that nothing but the escaping is in the way.
+      const bare = `${server.url}/without-csp${PAGE}`;
+      await page.route(bare, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+      const served = await page.goto(bare);
+      expect(served!.headers()['content-security-policy']).toBeUndefined();
       // Prove that scripts do run on this page, so that "nothing ran" means something.
       expect(await page.evaluate(() => 1 + 1)).toBe(2);
       await page.addScriptTag({ content: 'window.__probe = 42' });
