@@ -1,7 +1,9 @@
 /**
  * Faults: the database is down at start, or goes down in the middle of a load. The record endpoint
  * answers 503 with Retry-After and a clear message (never a 500, never a 200 for an unstored record)
- * and recovers by itself when the database returns. Network databases are reached through a TCP proxy
+ * and recovers by itself when the database returns. Downloads through the feed middleware keep
+ * succeeding byte for byte meanwhile; the records they could not store are counted (stats() and the
+ * `deployment-lost` event), and recording resumes by itself. Network databases are reached through a TCP proxy
  * on 127.0.0.1 that the test stops and starts; the real server is never touched.
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -10,7 +12,10 @@ import { join } from 'node:path';
 import express from 'express';
 import { knex as createKnex, type Knex } from 'knex';
 import request from 'supertest';
-import { anonymousAuth, createDeploymentRouter, createKnexStore, createSqliteKnex } from '../lib';
+import { EventEmitter } from 'node:events';
+import { anonymousAuth, createDeploymentRouter, createKnexStore, createSqliteKnex, feedDeployments, type FeedDeploymentsMiddleware } from '../lib';
+import { FIXTURES, feedApp } from './helpers/feed-app';
+import { download, watchOutcomes } from './helpers/feed-outcomes';
 import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
 import { SAMPLE, memoryLogger } from './helpers/fixtures';
 import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
@@ -151,6 +156,157 @@ describe('SQLite whose file cannot be opened at start', () => {
       await request(app).post(PATH).send(SAMPLE).expect(200);
       expect((await stored(knex)).get(SAMPLE.Target)).toBe(1);
     } finally {
+      await knex.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const UPACK = FIXTURES.upack;
+const DOWNLOAD = `/upack/Products/download/${UPACK.group}/${UPACK.name}/${UPACK.version}`;
+const deploymentHeaders = (target: string) => ({
+  'X-ProGet-Deployment-Application': 'BuildMaster',
+  'X-ProGet-Deployment-Description': '',
+  'X-ProGet-Deployment-Target': target,
+});
+
+describe.each(NETWORK)('feed downloads while %s is down', (id) => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let knex: Knex;
+  let middleware: FeedDeploymentsMiddleware | undefined;
+
+  beforeEach(async () => {
+    db = await createTestDatabase(id);
+  });
+  afterEach(async () => {
+    await middleware?.close();
+    middleware = undefined;
+    await knex?.destroy();
+    await proxy?.close();
+    await db.destroy();
+  });
+
+  function setup() {
+    const events = new EventEmitter();
+    const logger = memoryLogger();
+    // Short retries, so that a batch is given up on quickly while the database is away.
+    middleware = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger, queue: { retries: 1, retryDelayMs: 5, batchSize: 10 } });
+    return { app: feedApp(middleware), mw: middleware, logger, outcomes: watchOutcomes(events) };
+  }
+
+  async function expectServed(app: ReturnType<typeof setup>['app'], target: string): Promise<void> {
+    const res = await download(app, DOWNLOAD, deploymentHeaders(target));
+    expect(res.status).toBe(200);
+    expect(res.body.equals(UPACK.bytes)).toBe(true);
+  }
+
+  it('down at start: every download succeeds byte for byte, every record is counted lost, recording resumes when it is back', async () => {
+    proxy = await createTcpProxy(targetPort(db), '127.0.0.1', { started: false });
+    knex = throughProxy(db, proxy.port);
+    const { app, mw, logger, outcomes } = setup();
+    for (let i = 0; i < 20; i++) await expectServed(app, `while-down-${i}`);
+    await outcomes.settled(20);
+    await mw.flush();
+    expect(mw.stats()).toEqual({ queued: 0, recorded: 0, lost: 20, skipped: 0, warnings: 0 });
+    const lost = outcomes.lost.flatMap((l) => l.deployments.map((d) => d.target)).sort();
+    expect(lost).toEqual(Array.from({ length: 20 }, (_, i) => `while-down-${i}`).sort());
+    expect(outcomes.lost.every((l) => l.reason === 'store_failed')).toBe(true);
+    expect(logger.lines.length).toBeGreaterThan(0);
+    expect(logger.lines.every((l) => /^error: package-deployments: \d+ feed deployment record\(s\) lost: the store failed: /.test(l))).toBe(true);
+
+    await proxy.start();
+    await expectServed(app, 'after-return');
+    await outcomes.settled(21);
+    await mw.flush();
+    expect(mw.stats()).toMatchObject({ queued: 0, recorded: 1, lost: 20 });
+    expect([...(await stored(db.knex)).keys()]).toEqual(['after-return']);
+  });
+
+  it('down in the middle of a load: every download succeeds, recorded + lost = downloads, each record stored once', async () => {
+    proxy = await createTcpProxy(targetPort(db));
+    knex = throughProxy(db, proxy.port);
+    const { app, mw, outcomes } = setup();
+    let next = 0;
+    let served = 0;
+    let phase: 'before' | 'down' | 'after' = 'before';
+    let servedAfter = 0;
+    const waiters: Array<() => boolean> = [];
+    const poke = () => { for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!()) waiters.splice(i, 1); };
+    const until = (condition: () => boolean) => new Promise<void>((resolve) => { waiters.push(() => (condition() ? (resolve(), true) : false)); poke(); });
+    let running = true;
+    const startedAfter = new Set<string>();
+    const worker = async () => {
+      while (running) {
+        const target = `load-${next++}`;
+        if (phase === 'after') startedAfter.add(target);
+        await expectServed(app, target);
+        served++;
+        if (phase === 'after') servedAfter++;
+        poke();
+      }
+    };
+    const workers = Array.from({ length: 6 }, worker);
+    // Wait for records (not just downloads), so that the load really writes before the database goes.
+    await until(() => mw.stats().recorded >= 20);
+    phase = 'down';
+    await proxy.stop();
+    const lostBefore = mw.stats().lost;
+    await until(() => mw.stats().lost >= lostBefore + 10);
+    await proxy.start();
+    phase = 'after';
+    await until(() => servedAfter >= 30);
+    running = false;
+    await Promise.all(workers);
+    await outcomes.settled(served);
+    await mw.flush();
+
+    const stats = mw.stats();
+    expect(stats.queued).toBe(0);
+    expect(stats.skipped).toBe(0);
+    expect(stats.recorded + stats.lost).toBe(served);
+    expect(stats.lost).toBeGreaterThanOrEqual(10);
+    expect(outcomes.deployed).toHaveLength(stats.recorded);
+    expect(outcomes.lost.reduce((n, l) => n + l.deployments.length, 0)).toBe(stats.lost);
+    const rows = await stored(db.knex);
+    // Every record reported committed is stored, exactly once; nothing is stored twice.
+    for (const { record } of outcomes.deployed) expect([record.target, rows.get(record.target)]).toEqual([record.target, 1]);
+    for (const [target, n] of rows) expect([target, n]).toEqual([target, 1]);
+    // A lost record is not stored (the one exception a network cannot rule out: the connection died
+    // after the database committed a batch but before it said so; then the records exist once).
+    const lostTargets = outcomes.lost.flatMap((l) => l.deployments.map((d) => d.target));
+    expect(rows.size).toBeLessThanOrEqual(stats.recorded + lostTargets.length);
+    // Recording resumed by itself: downloads after the database came back were recorded.
+    const resumed = outcomes.deployed.filter(({ record }) => startedAfter.has(record.target));
+    expect(resumed.length).toBeGreaterThan(0);
+  });
+});
+
+describe('feed downloads while the SQLite file cannot be opened', () => {
+  it('every download succeeds, every record is counted lost, and recording starts once the directory exists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-faults-feed-'));
+    const knex = createSqliteKnex(join(dir, 'not-yet', 'deployments.sqlite'));
+    const events = new EventEmitter();
+    const outcomes = watchOutcomes(events);
+    const mw = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger: memoryLogger(), queue: { retries: 1, retryDelayMs: 5 } });
+    const app = feedApp(mw);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await download(app, DOWNLOAD, deploymentHeaders(`no-file-${i}`));
+        expect(res.status).toBe(200);
+        expect(res.body.equals(UPACK.bytes)).toBe(true);
+      }
+      await outcomes.settled(5);
+      await mw.flush();
+      expect(mw.stats()).toMatchObject({ queued: 0, recorded: 0, lost: 5 });
+      mkdirSync(join(dir, 'not-yet'));
+      expect((await download(app, DOWNLOAD, deploymentHeaders('file-exists'))).status).toBe(200);
+      await outcomes.settled(6);
+      await mw.flush();
+      expect(mw.stats()).toMatchObject({ queued: 0, recorded: 1, lost: 5 });
+      expect([...(await stored(knex)).keys()]).toEqual(['file-exists']);
+    } finally {
+      await mw.close();
       await knex.destroy();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,9 @@
  * Property-based tests of POST /api/package-deployment/ with hostile requests: random bodies over every
  * content type, huge and deeply nested bodies, prototype keys, duplicate keys, invalid UTF-8, NUL and
  * control characters, CR/LF in header values, SQL metacharacters, wrong types. Every request gets a
- * 4xx text/plain answer or a correct 200; never a 5xx; a refused request stores nothing.
+ * 4xx text/plain answer or a correct 200; never a 5xx; a refused request stores nothing. The read API
+ * (list, current, exports) and the History page under random query strings and paths: 200 or a 4xx,
+ * never a 5xx.
  */
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -273,6 +275,103 @@ describe('POST /api/package-deployment/ under random requests', () => {
     const res = await rawRequest(`${server.url}${PATH}`, { headers: { 'X-ApiKey': KEY, 'Content-Type': 'application/json' }, body: JSON.stringify(SAMPLE) });
     expect(res.status).toBe(200);
     expect(await count()).toBe(before + 1);
+  });
+});
+
+/** Read API parameters, in any case, and a few that do not exist. */
+const readParam = fc.oneof(
+  fc.mixedCase(fc.constantFrom('feed', 'group', 'package', 'version', 'range', 'target', 'targetPrefix', 'application', 'user', 'since', 'until', 'limit', 'cursor', 'total', 'format', 'key')),
+  fc.constantFrom('__proto__', 'constructor', 'feed[]', 'feed[a]', 'limit.x', ''),
+  fc.string({ maxLength: 8 }),
+);
+/** Values: random text and bytes (not UTF-8 too), and near-misses of the values each parameter takes. */
+const readValue = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }).map(pct),
+  fc.uint8Array({ maxLength: 24 }).map((a) => [...a].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')),
+  fc.constantFrom(
+    '', ' ', '0', '-1', '1', '500', '501', '1000000', '1e3', '0x10', 'NaN', '9'.repeat(40),
+    '2024-05-01', '2024-05-01T12:00:00Z', '2024-13-45', '2024-05-01T25:00:00+99:00', '99999-01-01', '-000001-01-01',
+    '(,13.0.1)', '[1.0,2.0)', '<13.0.1', '>=1 <2 || ^3', '[', '(,)', '[2.0,1.0]', '*', '~', '^', '>=', '<<<<', '1.0.0-',
+    'true', 'false', 'yes', 'maybe', 'csv', 'ndjson', 'json', 'xml', 'CSV',
+    'DefaultNuGet', 'defaultnuget', 'Newtonsoft.Json', 'NoSuchFeed', '%', '%zz', '%00', '+', '%2B', '&', '=', '==',
+  ).map((v) => (/^%/.test(v) && v.length > 1 ? v : encodeURIComponent(v))),
+  fc.base64String({ maxLength: 60 }).map(encodeURIComponent),
+  fc.constantFrom(...SQL).map(encodeURIComponent),
+);
+const queryString = fc.array(fc.tuple(readParam, readValue), { maxLength: 7 }).map((pairs) =>
+  pairs.map(([k, v]) => `${encodeURIComponent(k)}=${v}`).join('&'),
+);
+// ('..' and '%2E%2E' are left out: the client resolves them before sending, so the request would not reach the page.)
+const pathSegment = fc.oneof(fc.constantFrom('DefaultNuGet', 'Newtonsoft.Json', 'NoSuchFeed', '12.0.3', '%2F', '%00', '%zz'), fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }).map(pct));
+
+describe('the read API and the History page under random query strings', () => {
+  beforeAll(async () => {
+    // Something to find, in a few versions and targets.
+    for (const [Version, Target] of [['12.0.3', 'web-01'], ['13.0.1', 'web-02'], ['11.0.2', 'db-01']]) {
+      const res = await rawRequest(`${server.url}${PATH}`, { headers: { 'X-ApiKey': KEY, 'Content-Type': 'application/json' }, body: JSON.stringify({ ...SAMPLE, Version, Target }) });
+      expect(res.status).toBe(200);
+    }
+  });
+
+  /** 200 or a 4xx (text/plain; the History page may answer a 400 as its HTML form); never a 5xx. */
+  function expectReadSafe(res: RawResponse, page: boolean): void {
+    expect({ status: res.status, ok: res.status === 200 || (res.status >= 400 && res.status < 500) }).toEqual({ status: res.status, ok: true });
+    if (res.status >= 400) expect(String(res.headers['content-type'])).toMatch(page && res.status === 400 ? /^text\/(plain|html)/ : /^text\/plain/);
+    expect(res.text).not.toMatch(/\n\s+at /);
+    expect(res.text).not.toContain(KEY);
+  }
+
+  it('GET /api/package-deployment and /current: 200 or a 4xx text/plain, never a 5xx, whatever the query', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('', '/current', '/'),
+        queryString,
+        fc.constantFrom(undefined, 'text/csv', 'application/x-ndjson', 'application/json', '*/*', 'text/html'),
+        fc.constantFrom('GET', 'HEAD'),
+        fc.boolean(),
+        async (suffix, qs, accept, method, withKey) => {
+          const headers: Record<string, string> = {};
+          if (accept) headers.Accept = accept;
+          if (withKey) headers['X-ApiKey'] = KEY;
+          const res = await rawRequest(`${server.url}/api/package-deployment${suffix}?${qs}`, { method, headers });
+          expectReadSafe(res, false);
+          if (method === 'GET' && res.status === 200 && !/ndjson|csv/.test(String(res.headers['content-type']))) {
+            expect(Array.isArray((JSON.parse(res.text) as { records: unknown[] }).records)).toBe(true);
+          }
+          if (method === 'GET' && res.status === 200 && /ndjson/.test(String(res.headers['content-type']))) {
+            for (const line of res.text.split('\n').filter(Boolean)) JSON.parse(line);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('GET /deployments/{feed}/{package}[/{version}]: 200 or a 4xx, never a 5xx, whatever the path and query', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(pathSegment, { minLength: 2, maxLength: 3 }), queryString, fc.boolean(), async (segments, qs, withKey) => {
+        const res = await rawRequest(`${server.url}/deployments/${segments.join('/')}?${qs}`, { method: 'GET', headers: withKey ? { 'X-ApiKey': KEY } : {} });
+        // A path Express cannot decode (%zz, %00 in a segment...) is Express's own 400 (or no route: 404).
+        expectReadSafe(res, true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('cursors that were tampered with are a 400 naming the cursor, never a 5xx', async () => {
+    const first = await rawRequest(`${server.url}/api/package-deployment?feed=DefaultNuGet&limit=1`, { method: 'GET', headers: { 'X-ApiKey': KEY } });
+    expect(first.status).toBe(200);
+    const cursor = (JSON.parse(first.text) as { nextCursor: string }).nextCursor;
+    expect(typeof cursor).toBe('string');
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: cursor.length - 1 }), fc.string({ minLength: 1, maxLength: 3 }), async (at, insert) => {
+        const tampered = `${cursor.slice(0, at)}${insert}${cursor.slice(at + 1)}`;
+        const res = await rawRequest(`${server.url}/api/package-deployment?feed=DefaultNuGet&cursor=${encodeURIComponent(tampered)}`, { method: 'GET', headers: { 'X-ApiKey': KEY } });
+        expectReadSafe(res, false);
+        if (res.status === 400) expect(res.text).toMatch(/cursor/);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 

@@ -3,7 +3,7 @@
  * playwright-core with JavaScript turned off, as a person would use it: filters, pages, running now.
  */
 import express from 'express';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import {
   apiKeyAuth,
@@ -15,6 +15,7 @@ import {
   type NewDeployment,
 } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
+import { launchChromium } from './helpers/chromium';
 import { listen, type RunningServer } from './helpers/http';
 
 const KEY = 'history-page-key';
@@ -58,10 +59,7 @@ beforeAll(async () => {
     versionSchemes: { DefaultNuGet: 'nuget' },
   }));
   server = await listen(app);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ javaScriptEnabled: false });
   page = await context.newPage();
 }, 60_000);

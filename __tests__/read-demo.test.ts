@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { REPO, startDemo, type RunningDemo } from './helpers/demo';
+import { launchChromium } from './helpers/chromium';
 
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
 
@@ -29,10 +30,7 @@ describe('the README\'s "where is it running?" against the demo', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pd-demo-read-'));
     demo = await startDemo({ DEPLOYMENTS_API_KEY: KEY }, dir);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,6 +1,7 @@
 /**
  * Graceful shutdown of the demo feed server: on SIGTERM it stops accepting connections, finishes the
- * request in flight (answering 200 only once the record is committed), closes the store and exits 0.
+ * request in flight (answering 200 only once the record is committed), flushes the feed middleware's
+ * queue (a download answered before SIGTERM is recorded), closes the store and exits 0.
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteKnex } from '../lib';
 import { startDemo, type RunningDemo } from './helpers/demo';
+import { FIXTURES } from './helpers/feed-app';
 import { SAMPLE } from './helpers/fixtures';
+import { rawRequest } from './helpers/http';
+
+// better-sqlite3 ships no types; the test needs only these two calls.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Database = require('better-sqlite3') as new (file: string) => { exec(sql: string): void; close(): void };
 
 const KEY = 'shutdown-demo-key-01';
 
@@ -87,5 +94,66 @@ describe('the demo on SIGTERM', () => {
     const rows = (await file('package_deployments').select('target')) as Array<{ target: string }>;
     await file.destroy();
     expect(rows.map((r) => r.target)).toEqual(['in-flight-at-sigterm']);
+  });
+});
+
+describe('the demo on SIGTERM with feed-download records still queued', () => {
+  let dir: string;
+  let demo: RunningDemo;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pd-shutdown-feed-'));
+    demo = await startDemo({ DEPLOYMENTS_API_KEY: KEY }, dir);
+  });
+  afterAll(async () => {
+    if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Resolves once the demo's output matches `pattern`. */
+  const printed = (pattern: RegExp) => new Promise<void>((resolve) => {
+    const check = () => { if (pattern.test(demo.output())) { demo.child.stdout!.off('data', check); resolve(); } };
+    demo.child.stdout!.on('data', check);
+    check();
+  });
+
+  const { upack } = FIXTURES;
+  const download = (target: string) => rawRequest(`${demo.url}/upack/Products/download/${upack.group}/${upack.name}/${upack.version}`, {
+    method: 'GET',
+    headers: { 'X-ApiKey': KEY, 'X-ProGet-Deployment-Application': 'BuildMaster', 'X-ProGet-Deployment-Description': '', 'X-ProGet-Deployment-Target': target },
+  });
+
+  it('records a download answered before SIGTERM whose record was still queued, then exits 0', async () => {
+    const file = join(dir, 'package-deployments.sqlite');
+    // A first download creates the tables and shows recording works.
+    expect((await download('warm-up')).status).toBe(200);
+    await printed(/recorded #1 \(upack download\).* on warm-up/);
+
+    // Another connection holds SQLite's write lock, so the next record cannot be committed yet: it is
+    // certainly still in the middleware's queue (being retried) when SIGTERM arrives.
+    const lock = new Database(file);
+    let locked = true;
+    try {
+      lock.exec('BEGIN IMMEDIATE');
+      const answered = await download('finished-before-sigterm');
+      expect(answered.status).toBe(200);
+      expect(Buffer.from(answered.text, 'latin1').length).toBeGreaterThan(0);
+      const exitCode = new Promise<number | null>((resolve) => demo.child.once('exit', (code) => resolve(code)));
+      demo.child.kill('SIGTERM');
+      await printed(/SIGTERM: finishing in-flight requests/);
+      expect(demo.output()).not.toMatch(/on finished-before-sigterm/);
+      lock.exec('ROLLBACK');
+      lock.close();
+      locked = false;
+      expect(await exitCode).toBe(0);
+    } finally {
+      if (locked) lock.close();
+    }
+    const out = demo.output();
+    // The record was committed after SIGTERM, by close() flushing the queue, before the store closed.
+    expect(out.indexOf('SIGTERM: finishing')).toBeLessThan(out.search(/recorded #2 \(upack download\).* on finished-before-sigterm/));
+    const knex = createSqliteKnex(file);
+    const rows = (await knex('package_deployments').select('target').orderBy('id')) as Array<{ target: string }>;
+    await knex.destroy();
+    expect(rows.map((r) => r.target)).toEqual(['warm-up', 'finished-before-sigterm']);
   });
 });
