@@ -4,17 +4,13 @@
  */
 import type { Knex } from 'knex';
 import { isMysql } from '../store/dialect';
+import { createMigrator, type MigrateOptions, type Migration } from '../store/migrator';
 
 /** The API keys table: names, scopes and SHA-256 hashes of the keys; never a key itself. */
 export const API_KEYS_TABLE = 'package_deployments_api_keys';
 /** The key store's own migrations table. */
 export const API_KEYS_MIGRATIONS_TABLE = 'package_deployments_api_keys_migrations';
 
-interface Migration {
-  name: string;
-  up(knex: Knex): Promise<void>;
-  down(knex: Knex): Promise<void>;
-}
 
 /** Every migration, oldest first. Never edit a shipped one: add a new one. */
 export const API_KEY_MIGRATIONS: readonly Migration[] = [
@@ -44,33 +40,14 @@ export const API_KEY_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-const migrationSource: Knex.MigrationSource<Migration> = {
-  getMigrations: async () => [...API_KEY_MIGRATIONS],
-  getMigrationName: (m) => m.name,
-  getMigration: async (m) => ({ up: m.up, down: m.down }),
-};
-
-const config = { migrationSource, tableName: API_KEYS_MIGRATIONS_TABLE };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const isConcurrentMigration = (err: unknown) =>
-  /already locked|already exists|duplicate|deadlock|unique constraint|could not serialize/i.test(err instanceof Error ? err.message : String(err));
+const migrator = createMigrator(API_KEY_MIGRATIONS, API_KEYS_MIGRATIONS_TABLE);
 
 /** Brings the key store's schema up to date; safe to run twice and from several processes at once. */
-export async function migrateApiKeyStore(knex: Knex, options: { lockTimeoutMs?: number } = {}): Promise<void> {
-  const deadline = Date.now() + (options.lockTimeoutMs ?? 60_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await knex.migrate.latest(config);
-      return;
-    } catch (err) {
-      if (!isConcurrentMigration(err) || Date.now() > deadline) throw err;
-      await sleep(Math.min(50 * 2 ** attempt, 1000));
-    }
-  }
+export function migrateApiKeyStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
+  return migrator.latest(knex, options);
 }
 
 /** Undoes the key store's migrations: the last batch, or all (dropping the keys table) with `{ all: true }`. */
-export async function rollbackApiKeyStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
-  await knex.migrate.rollback(config, options.all ?? false);
+export function rollbackApiKeyStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
+  return migrator.rollback(knex, options);
 }

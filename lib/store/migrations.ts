@@ -4,13 +4,10 @@
  */
 import type { Knex } from 'knex';
 import { isMysql } from './dialect';
+import { createMigrator, type MigrateOptions, type Migration } from './migrator';
 import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
 
-interface Migration {
-  name: string;
-  up(knex: Knex): Promise<void>;
-  down(knex: Knex): Promise<void>;
-}
+export type { MigrateOptions, Migration } from './migrator';
 
 /** Every migration, oldest first. Never edit a shipped one: add a new one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -66,94 +63,27 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+const migrator = createMigrator(MIGRATIONS, MIGRATIONS_TABLE);
+
 /** A knex migration source over {@link MIGRATIONS}. */
-export const migrationSource: Knex.MigrationSource<Migration> = {
-  getMigrations: async () => [...MIGRATIONS],
-  getMigrationName: (m) => m.name,
-  getMigration: async (m) => ({ up: m.up, down: m.down }),
-};
-
-export interface MigrateOptions {
-  /** Give up waiting for another process's migration after this many milliseconds. Defaults to 60000. */
-  lockTimeoutMs?: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Errors that mean another process is migrating at the same moment: wait and try again. */
-function isConcurrentMigration(err: unknown): boolean {
-  // knex's LockError ("MigrationLocked"): another process holds the lock, or (SQLite) its transaction
-  // holds the database write lock ("database is locked", SQLITE_BUSY) while it migrates.
-  if (err instanceof Error && err.name === 'MigrationLocked') return true;
-  const message = err instanceof Error ? err.message : String(err);
-  return /already locked|already exists|duplicate|deadlock|unique constraint|could not serialize|database is locked|SQLITE_BUSY/i.test(message);
-}
-
-const config = { migrationSource, tableName: MIGRATIONS_TABLE };
-/** knex's lock table for our migrations table (knex names it `<table>_lock`). */
-const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
-
-/**
- * Creates knex's migration lock table and its one row before knex does. knex checks "no row yet" and then
- * inserts one, so two processes starting together can each insert a row; with two rows knex's
- * `update ... where is_locked = 0` changes both, which knex reads as "already locked", forever. Here the
- * row has a fixed key, so the second insert fails on the primary key instead of adding a row.
- */
-async function ensureLockRow(knex: Knex): Promise<void> {
-  if (!(await knex.schema.hasTable(LOCK_TABLE))) {
-    try {
-      // The same definition knex uses (knex/lib/migrations/migrate/table-creator.js).
-      await knex.schema.createTable(LOCK_TABLE, (t) => {
-        t.increments('index').primary();
-        t.integer('is_locked');
-      });
-    } catch (err) {
-      if (!(await knex.schema.hasTable(LOCK_TABLE))) throw err; // created by another process: fine
-    }
-  }
-  const rows = (await knex(LOCK_TABLE).select('index', 'is_locked').orderBy('index')) as Array<{ index: number; is_locked: number }>;
-  if (rows.length === 0) {
-    try {
-      await knex(LOCK_TABLE).insert({ index: 1, is_locked: 0 });
-    } catch (err) {
-      if ((await knex(LOCK_TABLE).where('index', 1).first()) === undefined) throw err; // inserted by another process
-    }
-  } else if (rows.length > 1) {
-    // Left by that race (knex on its own, before this function existed): keep the first row, drop unlocked extras.
-    await knex(LOCK_TABLE).where('index', '>', rows[0]!.index).andWhere('is_locked', 0).delete();
-  }
-}
+export const migrationSource = migrator.source;
 
 /**
  * Brings the schema up to date. Safe to run twice and from several processes at once: a process that
  * finds another one migrating waits for it.
  */
-export async function migrateDeploymentStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
-  const deadline = Date.now() + (options.lockTimeoutMs ?? 60_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await ensureLockRow(knex);
-      // Up to date (every start but the first): return without taking knex's migration lock, so that
-      // instances starting together do not queue for it (on SQLite, each wait costs a busy timeout).
-      if ((await pendingMigrations(knex)).length === 0) return;
-      await knex.migrate.latest(config);
-      return;
-    } catch (err) {
-      if (!isConcurrentMigration(err) || Date.now() > deadline) throw err;
-      await sleep(Math.min(50 * 2 ** attempt, 1000));
-    }
-  }
+export function migrateDeploymentStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
+  return migrator.latest(knex, options);
 }
 
 /**
  * Undoes migrations: the last batch, or all of them with `{ all: true }` (dropping the records table).
  */
-export async function rollbackDeploymentStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
-  await knex.migrate.rollback(config, options.all ?? false);
+export function rollbackDeploymentStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
+  return migrator.rollback(knex, options);
 }
 
 /** Names of the migrations not yet applied. */
-export async function pendingMigrations(knex: Knex): Promise<string[]> {
-  const [, pending] = (await knex.migrate.list(config)) as [unknown[], Migration[]];
-  return pending.map((m) => m.name);
+export function pendingMigrations(knex: Knex): Promise<string[]> {
+  return migrator.pending(knex);
 }
