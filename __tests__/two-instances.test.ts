@@ -4,8 +4,7 @@
  * both concurrently. Every 200 is stored exactly once, nothing else is stored, and both instances read
  * back the same records.
  *
- * Reading back uses `GET /__test/records` of the helper server (store.list() page by page), since the read
- * API is built in another branch; once it lands, the same comparison applies to it.
+ * Reading back goes through each instance's own read API (an NDJSON export of the feed).
  */
 import { createTestDatabase, databaseIds } from './helpers/databases';
 import { CHILD_DB_ENV, spawnHelper, type Child } from './helpers/processes';
@@ -67,7 +66,12 @@ describe.each(databaseIds())('two instances on one %s database', (id) => {
       const ok = sent.filter((s) => s.status === 200).map((s) => s.target).sort();
 
       const [a, b] = await Promise.all(
-        urls.map(async (url) => (await (await fetch(`${url}/__test/records`)).json()) as Array<{ id: string; target: string }>),
+        urls.map(async (url) => {
+          const res = await fetch(`${url}/api/package-deployment?feed=Products&format=ndjson`, { headers: { 'X-ApiKey': KEY } });
+          expect(res.status).toBe(200);
+          const lines = (await res.text()).split('\n').filter((line) => line !== '');
+          return lines.map((line) => JSON.parse(line) as { Id: string; Target: string }).map((r) => ({ id: r.Id, target: r.Target }));
+        }),
       );
       // Exactly the 200s, each once.
       expect(a!.map((r) => r.target).sort()).toEqual(ok);

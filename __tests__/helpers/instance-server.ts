@@ -1,14 +1,12 @@
 /**
  * One feed-server instance for two-instances.test.ts: the record router on the database named by
- * PD_TEST_CHILD_DB (migrated at start, as a real instance does), plus `GET /__test/records`, every stored
- * record read back through `store.list()` page by page (this branch has no read API of its own yet).
+ * PD_TEST_CHILD_DB (migrated at start, as a real instance does), with the router's own read API.
  * Prints `{"port":N}` once listening; exits cleanly on SIGTERM.
  */
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { createDeploymentRouter } from '../../lib/router';
 import { createKnexStore } from '../../lib/store/knex-store';
-import type { DeploymentRecord } from '../../lib/types';
 import { CHILD_DB_ENV, knexFromConnection } from './processes';
 
 async function main(): Promise<void> {
@@ -22,20 +20,6 @@ async function main(): Promise<void> {
   const router = createDeploymentRouter({ store, apiKeys: [{ name: 'ci', key: process.env.PD_TEST_API_KEY! }], feeds: ['Products'], logger });
   const app = express();
   app.use(router);
-  app.get('/__test/records', async (_req, res, next) => {
-    try {
-      const records: DeploymentRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.list({ limit: 1000, cursor });
-        records.push(...page.records);
-        cursor = page.nextCursor;
-      } while (cursor);
-      res.json(records);
-    } catch (err) {
-      next(err);
-    }
-  });
   const server = app.listen(0, '127.0.0.1', () => {
     process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
   });
