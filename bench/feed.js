@@ -4,7 +4,8 @@
  * headers, through the deployment middleware against the same route without it, side by side, ROUNDS
  * pairs; prints each ratio and the median. Goal: >= 0.95x.
  *
- * Env: BENCH_DB (sqlite | postgres; default sqlite), BENCH_ROUNDS (5), BENCH_DURATION (10), BENCH_CONNECTIONS (64).
+ * Env: BENCH_DB (sqlite | postgres; default sqlite), BENCH_STORE=noop (a store that keeps nothing: the
+ * middleware's own cost), BENCH_ROUNDS (5), BENCH_DURATION (10), BENCH_CONNECTIONS (64).
  */
 const path = require('node:path');
 const { freshDatabase, startServer, runLoad, median, machine } = require('./common');
@@ -39,7 +40,7 @@ async function once(mode) {
 }
 
 async function main() {
-  console.log(JSON.stringify({ bench: 'feed', machine: machine(), database: DB, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS }));
+  console.log(JSON.stringify({ bench: 'feed', machine: machine(), database: DB, store: process.env.BENCH_STORE || 'knex', rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS }));
   const ratios = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 ? ['baseline', 'library'] : ['library', 'baseline'];
