@@ -3,19 +3,10 @@
  * commands, pasted verbatim, then the README's look into the SQLite file.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, startDemo, type RunningDemo } from './helpers/demo';
-
-const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-
-function readmeBlock(start: string, end: string): string {
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end, from);
-  if (from < 0 || to < 0) throw new Error(`README has no ${start} ... ${end} section`);
-  return readme.slice(from + start.length, to).replace(/```sh\n|```/g, '').trim();
-}
+import { REPO, readme, readmeBlock, startDemo, type RunningDemo } from './helpers/demo';
 
 describe('the README quick start against the demo feed server', () => {
   let dir: string;

@@ -7,17 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, startDemo, type RunningDemo } from './helpers/demo';
+import { REPO, readme, readmeBlock, startDemo, type RunningDemo } from './helpers/demo';
 import { FIXTURES } from './helpers/feed-app';
-
-const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-
-function readmeBlock(start: string, end: string): string {
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end, from);
-  if (from < 0 || to < 0) throw new Error(`README has no ${start} ... ${end} section`);
-  return readme.slice(from + start.length, to).replace(/```(sh)?\n|```/g, '').trim();
-}
 
 describe('the README feed-download example against the demo feed server', () => {
   let dir: string;

@@ -3,21 +3,12 @@
  * loop, its one curl, and its one page URL in a real browser; the two answers agree.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { REPO, startDemo, type RunningDemo } from './helpers/demo';
+import { readme, readmeBlock, startDemo, type RunningDemo } from './helpers/demo';
 import { launchChromium } from './helpers/chromium';
-
-const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-
-function readmeBlock(start: string, end: string): string {
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end, from);
-  if (from < 0 || to < 0) throw new Error(`README has no ${start} ... ${end} section`);
-  return readme.slice(from + start.length, to).replace(/```sh\n|```/g, '').trim();
-}
 
 describe('the README\'s "where is it running?" against the demo', () => {
   let dir: string;

@@ -1,8 +1,20 @@
 /** Starts the demo feed server (examples/demo/server.js) as a child process on a free port. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = join(__dirname, '..', '..');
+
+/** The README, as a newcomer reads it. */
+export const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+
+/** The shell commands between two README markers (such as `<!-- demo-curl:start -->`), fences removed. */
+export function readmeBlock(start: string, end: string): string {
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end, from);
+  if (from < 0 || to < 0) throw new Error(`README has no ${start} ... ${end} section`);
+  return readme.slice(from + start.length, to).replace(/```(sh)?\n|```/g, '').trim();
+}
 
 export interface RunningDemo {
   url: string;
