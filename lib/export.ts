@@ -77,9 +77,16 @@ export async function writeRecords(records: AsyncIterable<DeploymentRecord>, out
     while (!closed) {
       const next = await iterator.next();
       if (next.done) break;
-      if (closed) break;
+      if (closed || out.destroyed) {
+        closed = true;
+        break;
+      }
       written++;
-      if (!out.write(line(next.value))) {
+      out.write(line(next.value));
+      // Backpressure is read from the stream itself, not from write()'s return value: a host middleware
+      // that wraps res.write (a logger, a compression shim) may return undefined, and waiting for a
+      // `drain` that never comes would hang the export.
+      if (out.writableNeedDrain) {
         // Backpressure: wait until the client has read what is buffered, or has gone.
         const waiting = new AbortController();
         try {

@@ -295,7 +295,41 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     queue.push(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
   }
 
+  /**
+   * Counts the body bytes the route hands to `res`. A streaming route (`fs.createReadStream(f).pipe(res)`)
+   * writes its last bytes before it calls `end()`, and a client that stops reading at `Content-Length`
+   * closes the connection in between: the response then closes without `finish` although every byte was
+   * delivered. The count lets `close` tell that case from a download cut short. The wrappers pass every
+   * argument through and return what the host's own `write`/`end` return.
+   */
+  function countBodyBytes(res: Response): () => number {
+    let bytes = 0;
+    const add = (chunk: unknown, encoding: unknown) => {
+      if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+    };
+    const write = res.write;
+    const end = res.end;
+    res.write = function (this: Response, chunk: unknown, ...rest: unknown[]) {
+      add(chunk, rest[0]);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as Response['write'];
+    res.end = function (this: Response, chunk?: unknown, ...rest: unknown[]) {
+      if (typeof chunk !== 'function') add(chunk, rest[0]);
+      return (end as (...a: unknown[]) => Response).call(this, chunk, ...rest);
+    } as Response['end'];
+    return () => bytes;
+  }
+
+  /** True when a response that closed before `finish` had handed the client every byte its Content-Length promised. */
+  function deliveredInFull(res: Response, written: number): boolean {
+    if (!res.headersSent) return false;
+    const declared = Number(res.getHeader('content-length'));
+    return Number.isSafeInteger(declared) && declared >= 0 && written >= declared;
+  }
+
   function watch(req: Request, res: Response, intake: Intake): void {
+    const written = countBodyBytes(res);
     let done = false;
     const finish = (complete: boolean) => {
       if (done) return;
@@ -312,7 +346,7 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
       void work.finally(() => settling.delete(work));
     };
     res.once('finish', () => finish(true));
-    res.once('close', () => finish(res.writableFinished));
+    res.once('close', () => finish(res.writableFinished || deliveredInFull(res, written())));
   }
 
   const middleware = function feedDeploymentsMiddleware(req: Request, res: Response, next: NextFunction): void {
