@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { DEFAULT_LIMITS, validateDeployment, type FieldLimits } from '../lib';
-import { rootKeys } from '../lib/json-keys';
+import { rootKeys } from '../lib/record/json-keys';
 
 const RUNS = { numRuns: 150 };
 

@@ -13,7 +13,7 @@ import {
   type KnexDeploymentStore,
   type NewDeployment,
 } from '../lib';
-import { isMysql } from '../lib/store/dialect';
+import { isMysql } from '../lib/knex/dialect';
 import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
 import { memoryLogger, SAMPLE } from './helpers/fixtures';
 import { listen } from './helpers/http';

@@ -6,11 +6,11 @@ export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_
 export { semverScheme } from './versions/semver';
 export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
-export { csvCell, toWire, writeRecords, RECORD_COLUMNS, type ExportFormat, type WireRecord } from './export';
-export { renderHistoryPage, escapeHtml, type HistoryPageModel } from './history-page';
-export { validateDeployment, createValidator, deploymentSchema, DEPLOYMENT_SCHEMA } from './validate';
-export { DEFAULT_LIMITS, ANONYMOUS, parseDeploymentDate } from './deployment';
-export { extractCredentials } from './credentials';
+export { csvCell, toWire, writeRecords, RECORD_COLUMNS, type ExportFormat, type WireRecord } from './read/export';
+export { renderHistoryPage, escapeHtml, type HistoryPageModel } from './read/history-page';
+export { validateDeployment, createValidator, deploymentSchema, DEPLOYMENT_SCHEMA } from './record/validate';
+export { DEFAULT_LIMITS, ANONYMOUS, parseDeploymentDate } from './record/deployment';
+export { extractCredentials } from './http/credentials';
 export { apiKeyAuth } from './auth/api-keys';
 export { anonymousAuth } from './auth/anonymous';
 export { createKnexApiKeyStore, API_KEY_PREFIX } from './auth/knex-keys';
@@ -36,9 +36,9 @@ export {
   type MigrateOptions,
 } from './store/migrations';
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
-export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './errors';
-export { DEPLOYED_EVENT } from './events';
-export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './group-commit';
+export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
+export { DEPLOYED_EVENT } from './write/events';
+export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
 export type * from './types';
 export {
   feedDeployments,
@@ -49,7 +49,7 @@ export {
   WARNING_EVENT,
   SERVED_PACKAGE_LOCAL,
   type FeedDeploymentsMiddleware,
-} from './feed-middleware';
+} from './downloads/middleware';
 export {
   upackLayout,
   packagesApiLayout,
@@ -62,8 +62,8 @@ export {
   routeParamsLayout,
   customLayout,
   progetLayouts,
-} from './feeds';
-export { parsePurl } from './feeds/packages-api';
-export { parsePypiFile, normalizePypiName } from './feeds/pypi';
-export { parseHelmFile } from './feeds/helm';
-export { createRecordingQueue, QUEUE_DEFAULTS, type RecordingQueue, type QueueCallbacks } from './recording-queue';
+} from './downloads/layouts';
+export { parsePurl } from './downloads/layouts/packages-api';
+export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
+export { parseHelmFile } from './downloads/layouts/helm';
+export { createRecordingQueue, QUEUE_DEFAULTS, type RecordingQueue, type QueueCallbacks } from './write/recording-queue';

@@ -6,19 +6,20 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
 import { Privileges } from './auth/privileges';
-import { deploymentBodyParser } from './body';
-import { extractCredentials } from './credentials';
-import { ANONYMOUS, pickFields } from './deployment';
-import { DeploymentError, errorText, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './errors';
-import { createEvents, emitDeployed } from './events';
-import { feedResolver } from './feeds-catalogue';
-import { createGroupCommit, resolveMaxBatch } from './group-commit';
+import { deploymentBodyParser } from './record/body';
+import { extractCredentials } from './http/credentials';
+import { ANONYMOUS, pickFields } from './record/deployment';
+import { sendError } from './http/send-error';
+import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './http/errors';
+import { createEvents, emitDeployed } from './write/events';
+import { feedResolver } from './feeds/catalogue';
+import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
-import { once } from './once';
-import { createValidator } from './validate';
-import { historyPageHandler } from './history-page';
-import { readHandler, type ReadContext } from './read-api';
+import { once } from './util/once';
+import { createValidator } from './record/validate';
+import { historyPageHandler } from './read/history-page';
+import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger, Principal } from './types';
 
@@ -49,12 +50,6 @@ function feedNameOf(body: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-/** Sends a DeploymentError as text/plain: its message, never a stack. */
-export function sendError(res: Response, err: DeploymentError): void {
-  res.status(err.status);
-  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  res.type('text/plain; charset=utf-8').send(errorText(err));
-}
 
 function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   if (options.auth !== undefined && options.apiKeys !== undefined) {

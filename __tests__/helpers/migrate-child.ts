@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import { createKnexStore } from '../../lib/store/knex-store';
 import { migrateDeploymentStore } from '../../lib/store/migrations';
-import { validateDeployment } from '../../lib/validate';
+import { validateDeployment } from '../../lib/record/validate';
 import { CHILD_DB_ENV, knexFromConnection } from './processes';
 
 const say = (message: object) => process.stdout.write(`${JSON.stringify(message)}\n`);

@@ -5,7 +5,7 @@
  * Out: one JSON line: { offset, sessionZone, dates } (ISO strings as this process sees them).
  */
 import { createKnexStore } from '../../lib/store/knex-store';
-import { validateDeployment } from '../../lib/validate';
+import { validateDeployment } from '../../lib/record/validate';
 import { CHILD_DB_ENV } from './processes';
 import { knexInZone, sessionZone } from './zones';
 

@@ -1,7 +1,7 @@
 /** Knex instances whose every connection uses a given session time zone (for timezones.test.ts). */
 import { knex as createKnex, type Knex } from 'knex';
 import { createSqliteKnex } from '../../lib/store/knex-store';
-import { isMysql, isPostgres } from '../../lib/store/dialect';
+import { isMysql, isPostgres } from '../../lib/knex/dialect';
 import type { TestDatabase } from './databases';
 
 type AfterCreate = (conn: unknown, done: (err: Error | null, conn: unknown) => void) => void;

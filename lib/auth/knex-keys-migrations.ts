@@ -3,8 +3,8 @@
  * migrations table (never the host's `knex_migrations`, nor the deployments store's).
  */
 import type { Knex } from 'knex';
-import { isMysql } from '../store/dialect';
-import { createMigrator, type MigrateOptions, type Migration } from '../store/migrator';
+import { isMysql } from '../knex/dialect';
+import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
 
 /** The API keys table: names, scopes and SHA-256 hashes of the keys; never a key itself. */
 export const API_KEYS_TABLE = 'package_deployments_api_keys';

@@ -8,8 +8,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
-import { storageError } from '../errors';
-import { once } from '../once';
+import { storageError } from '../http/errors';
+import { once } from '../util/once';
 import { createSqliteKnex } from '../store/knex-store';
 import type {
   AnonymousGrant,

@@ -1,5 +1,5 @@
 /** Opaque, stable pagination cursors: the (deployment date, id) of the last record of a page. */
-import { DeploymentError } from '../errors';
+import { DeploymentError } from '../http/errors';
 
 export interface CursorPosition {
   date: string;

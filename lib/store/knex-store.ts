@@ -3,8 +3,8 @@
  * file (better-sqlite3, WAL mode) when given none.
  */
 import { knex as createKnex, type Knex } from 'knex';
-import { once } from '../once';
-import { isMysql } from './dialect';
+import { once } from '../util/once';
+import { isMysql } from '../knex/dialect';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
 import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';

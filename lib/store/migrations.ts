@@ -3,11 +3,11 @@
  * store runs them on first use unless told not to; `migrateDeploymentStore` runs them on demand.
  */
 import type { Knex } from 'knex';
-import { isMysql } from './dialect';
-import { createMigrator, type MigrateOptions, type Migration } from './migrator';
+import { isMysql } from '../knex/dialect';
+import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
 import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
 
-export type { MigrateOptions, Migration } from './migrator';
+export type { MigrateOptions, Migration } from '../knex/migrator';
 
 /** Every migration, oldest first. Never edit a shipped one: add a new one. */
 export const MIGRATIONS: readonly Migration[] = [

@@ -5,7 +5,7 @@
  * the cursor stays the (date, id) of the last record returned, so paging is stable with a range too.
  */
 import type { Knex } from 'knex';
-import { DeploymentError } from '../errors';
+import { DeploymentError } from '../http/errors';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor';
 import { fromRow, type DeploymentRow } from './rows';

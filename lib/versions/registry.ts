@@ -2,7 +2,7 @@
  * The version schemes by name, which scheme a feed type uses, and which scheme a feed uses under the
  * router's `versionSchemes` option.
  */
-import { DeploymentError } from '../errors';
+import { DeploymentError } from '../http/errors';
 import { mavenScheme } from './maven';
 import { nugetScheme } from './nuget';
 import type { VersionRange, VersionScheme, VersionSchemeSetting } from '../types';

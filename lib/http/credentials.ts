@@ -5,7 +5,7 @@
  * user credential ("pseudo-key") for an adapter's `users` callback.
  */
 import type { Request } from 'express';
-import type { Credentials } from './types';
+import type { Credentials } from '../types';
 
 function firstString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;

@@ -1,5 +1,5 @@
 /** The built-in download URL layouts, one file each. */
-import type { FeedLayout } from '../types';
+import type { FeedLayout } from '../../types';
 import { helmLayout } from './helm';
 import { mavenLayout } from './maven';
 import { npmLayout } from './npm';

@@ -11,7 +11,7 @@ import {
   parseDeploymentDate,
   pickFields,
 } from './deployment';
-import type { DeploymentField, FieldLimits, NewDeployment, Problem, ValidateOptions, ValidationResult } from './types';
+import type { DeploymentField, FieldLimits, NewDeployment, Problem, ValidateOptions, ValidationResult } from '../types';
 
 /** Single-line fields: no control characters at all. */
 const SINGLE_LINE = '^[^\\u0000-\\u001f\\u007f]*$';

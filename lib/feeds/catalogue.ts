@@ -1,5 +1,5 @@
 /** Resolves a feed name against the configured catalogue: the canonical name, or undefined (404). */
-import type { FeedCatalogue } from './types';
+import type { FeedCatalogue } from '../types';
 
 export type FeedResolver = (name: string) => Promise<string | undefined>;
 

@@ -4,9 +4,9 @@
  * times with a growing delay, and flushed by `close()`. Nothing here ever throws to its caller: failures
  * become counted, reported losses.
  */
-import { isUnavailable } from './errors';
-import { once } from './once';
-import type { DeploymentRecord, DeploymentStore, LostDeployments, NewDeployment, RecordingQueueOptions } from './types';
+import { isUnavailable } from '../http/errors';
+import { once } from '../util/once';
+import type { DeploymentRecord, DeploymentStore, LostDeployments, NewDeployment, RecordingQueueOptions } from '../types';
 
 export interface QueueCallbacks<C> {
   /** One call per committed record, with the context it was pushed with. */

@@ -4,7 +4,7 @@
  * `/nuget/{feed}/v3/flatcontainer`. The URL holds the id in lower case, and so does the record, unless
  * the server names the package's own spelling in `res.locals.servedPackage.packageName`.
  */
-import type { FeedLayout, PathLayoutOptions } from '../types';
+import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref } from './path';
 
 export function nugetV3Layout(options: PathLayoutOptions = {}): FeedLayout {

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { DeploymentRecord } from './types';
+import type { DeploymentRecord } from '../types';
 
 /** The export formats, and the read API's JSON. */
 export type ExportFormat = 'json' | 'csv' | 'ndjson';

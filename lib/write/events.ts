@@ -1,6 +1,6 @@
 /** The `deployed` event, fired after each committed record; listener failures are logged, never thrown. */
 import { EventEmitter } from 'node:events';
-import type { DeployedContext, DeploymentEvents, DeploymentRecord, Logger } from './types';
+import type { DeployedContext, DeploymentEvents, DeploymentRecord, Logger } from '../types';
 
 export const DEPLOYED_EVENT = 'deployed';
 

@@ -3,7 +3,7 @@
  * (any number of segments, or none); `?contentOnly=zip|tgz` may follow; `?latest` (no version) asks for
  * the latest version, which the server then names through `res.locals.servedPackage`.
  */
-import type { FeedLayout, PathLayoutOptions } from '../types';
+import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, queryParams, ref } from './path';
 
 export function upackLayout(options: PathLayoutOptions = {}): FeedLayout {

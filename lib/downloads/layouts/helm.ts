@@ -3,7 +3,7 @@
  * version a SemVer 2 version (Helm requires it), so a name may itself hold dashes (`my-chart-1.2.3.tgz`).
  */
 import semver from 'semver';
-import type { FeedLayout, PathLayoutOptions } from '../types';
+import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref, withoutSuffix } from './path';
 
 /** Name and version out of a chart file name, or `undefined`. */

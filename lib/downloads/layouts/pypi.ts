@@ -4,7 +4,7 @@
  * The name is recorded normalised as PEP 503 says (lower case, runs of `-_.` as one `-`), so that
  * `Django-4.2.tar.gz` and `django-4.2-py3-none-any.whl` are the same package.
  */
-import type { FeedLayout, PathLayoutOptions } from '../types';
+import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref, withoutSuffix } from './path';
 
 /** A PEP 440 version (public and local parts), leniently cased. */

@@ -5,15 +5,15 @@
  * credentials → the auth adapter decides (`Feeds_ViewPackage` on the feed) → store → answer.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { Privileges } from './auth/privileges';
-import { extractCredentials } from './credentials';
-import { parseDeploymentDate } from './deployment';
-import { DeploymentError, feedNotFound, forbidden, formatProblems, storageError } from './errors';
+import { Privileges } from '../auth/privileges';
+import { extractCredentials } from '../http/credentials';
+import { parseDeploymentDate } from '../record/deployment';
+import { DeploymentError, feedNotFound, forbidden, formatProblems, storageError } from '../http/errors';
 import { EXPORT_CONTENT_TYPES, toWire, writeRecords, type ExportFormat } from './export';
-import type { FeedResolver } from './feeds-catalogue';
-import { checkPackageQuery, MAX_PAGE_SIZE, streamThroughList } from './store/queries';
-import type { AuthAdapter, DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, Logger, Principal, Problem, VersionScheme } from './types';
-import { parseVersionRange } from './versions/registry';
+import type { FeedResolver } from '../feeds/catalogue';
+import { checkPackageQuery, MAX_PAGE_SIZE, streamThroughList } from '../store/queries';
+import type { AuthAdapter, DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, Logger, Principal, Problem, VersionScheme } from '../types';
+import { parseVersionRange } from '../versions/registry';
 
 /** What the read handlers (and the History page) need from the router. */
 export interface ReadContext {

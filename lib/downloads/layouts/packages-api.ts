@@ -2,7 +2,7 @@
  * ProGet's common packages API: `/api/packages/{feed}/download?group=&name=&version=`, or the package
  * as a package URL: `?purl=pkg:npm/%40scope/name@1.0.0`. No version means "latest".
  */
-import type { FeedLayout, FeedPackageRef, PathLayoutOptions } from '../types';
+import type { FeedLayout, FeedPackageRef, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, queryParams, ref } from './path';
 
 /** Reads `pkg:type/namespace/name@version?qualifiers#subpath` (the package-url spec). */

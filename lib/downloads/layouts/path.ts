@@ -4,7 +4,7 @@
  * works wherever the middleware is mounted (app.use, a router, in front of one route).
  */
 import type { Request } from 'express';
-import type { FeedPackageRef, PathLayoutOptions } from '../types';
+import type { FeedPackageRef, PathLayoutOptions } from '../../types';
 
 /** The decoded segments of the request path, or `undefined` when a segment is not valid percent-encoding. */
 export function pathSegments(req: Request): string[] | undefined {

@@ -2,7 +2,7 @@
  * NuGet v2 downloads: `/nuget/{feed}/package/{id}/{version}`; `/nuget/{feed}/package/{id}` is the latest
  * version. The id is recorded as the URL spells it.
  */
-import type { FeedLayout, PathLayoutOptions } from '../types';
+import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref } from './path';
 
 export function nugetV2Layout(options: PathLayoutOptions = {}): FeedLayout {

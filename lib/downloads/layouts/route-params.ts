@@ -4,7 +4,7 @@
  * holds what. Wildcard parameters (Express 5 `*group` arrays) are joined with `/`.
  */
 import type { Request } from 'express';
-import type { FeedLayout, RouteParamsLayoutOptions } from '../types';
+import type { FeedLayout, RouteParamsLayoutOptions } from '../../types';
 import { ref } from './path';
 
 function param(req: Request, name: string | undefined): string | undefined {

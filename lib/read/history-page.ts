@@ -5,10 +5,10 @@
  * JavaScript; every field is escaped; a Url is a link only when it is http(s).
  */
 import type { NextFunction, Request, Response } from 'express';
-import { isHttpUrl } from './deployment';
-import { DeploymentError } from './errors';
+import { isHttpUrl } from '../record/deployment';
+import { DeploymentError } from '../http/errors';
 import { authorizeRead, listFrom, principalOf, rawQuery, readParameters, toReadRequest, type ReadContext } from './read-api';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from './types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 
 /** The page's own parameters (its path gives feed, package and, optionally, version). */
 export const PAGE_PARAMETERS = ['group', 'version', 'range', 'target', 'targetPrefix', 'application', 'user', 'since', 'until', 'limit', 'cursor'] as const;

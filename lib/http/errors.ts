@@ -2,7 +2,7 @@
  * One error family for everything the library answers with: an HTTP status, a stable machine-readable
  * code, a human message and, for validation failures, one problem per field.
  */
-import type { Problem } from './types';
+import type { Problem } from '../types';
 
 export type DeploymentErrorCode =
   | 'invalid_deployment'

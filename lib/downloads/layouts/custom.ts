@@ -1,6 +1,6 @@
 /** Your own function reads feed, group, name and version from the request. */
 import type { Request } from 'express';
-import type { FeedLayout, FeedPackageRef } from '../types';
+import type { FeedLayout, FeedPackageRef } from '../../types';
 import { ref } from './path';
 
 export function customLayout(resolve: (req: Request) => FeedPackageRef | undefined | null, options: { feedType?: string } = {}): FeedLayout {

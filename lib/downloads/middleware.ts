@@ -11,19 +11,19 @@
  * `deployed`, `deployment-skipped` or `deployment-lost`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Privileges } from './auth/privileges';
-import { extractCredentials } from './credentials';
-import { ANONYMOUS, parseDeploymentDate } from './deployment';
-import { DeploymentError, formatProblems } from './errors';
-import { createEvents, emitDeployed } from './events';
-import { feedResolver } from './feeds-catalogue';
-import { progetLayouts } from './feeds';
-import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
-import { once } from './once';
-import { createRecordingQueue } from './recording-queue';
-import { sendError } from './router';
-import { createKnexStore } from './store/knex-store';
-import { createValidator } from './validate';
+import { Privileges } from '../auth/privileges';
+import { extractCredentials } from '../http/credentials';
+import { ANONYMOUS, parseDeploymentDate } from '../record/deployment';
+import { DeploymentError, formatProblems } from '../http/errors';
+import { createEvents, emitDeployed } from '../write/events';
+import { feedResolver } from '../feeds/catalogue';
+import { progetLayouts } from './layouts';
+import { checkCalledAsFactory, checkMethods, checkOptionKeys } from '../options';
+import { once } from '../util/once';
+import { createRecordingQueue } from '../write/recording-queue';
+import { sendError } from '../http/send-error';
+import { createKnexStore } from '../store/knex-store';
+import { createValidator } from '../record/validate';
 import type {
   AuthAdapter,
   DeployedContext,
@@ -42,7 +42,7 @@ import type {
   ServedPackage,
   SkipReason,
   SkippedDeployment,
-} from './types';
+} from '../types';
 
 export const SKIPPED_EVENT = 'deployment-skipped';
 export const LOST_EVENT = 'deployment-lost';

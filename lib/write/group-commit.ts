@@ -13,9 +13,9 @@
  * a bad record fails only its own caller. When the store is unreachable (see `isUnavailable`) that retry
  * would fail the same way, so the whole batch is rejected at once instead.
  */
-import { isUnavailable } from './errors';
-import { checkOptionKeys } from './options';
-import type { DeploymentRecord, DeploymentStore, GroupCommitOptions, NewDeployment } from './types';
+import { isUnavailable } from '../http/errors';
+import { checkOptionKeys } from '../options';
+import type { DeploymentRecord, DeploymentStore, GroupCommitOptions, NewDeployment } from '../types';
 
 export const DEFAULT_MAX_BATCH = 100;
 /** The largest `maxBatch` accepted: 11 bound values a row stays under every database's parameter limit. */

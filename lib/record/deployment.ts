@@ -3,7 +3,7 @@
  * through (case-insensitive field names, trimming, UTC dates, http(s) URLs).
  */
 import { isValid, parseISO } from 'date-fns';
-import type { DeploymentField, FieldLimits, NewDeployment, Problem } from './types';
+import type { DeploymentField, FieldLimits, NewDeployment, Problem } from '../types';
 
 export interface FieldSpec {
   name: DeploymentField;

@@ -6,7 +6,7 @@ import bodyParser from 'body-parser';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { fieldNamed } from './deployment';
-import { DeploymentError, invalidDeployment } from './errors';
+import { DeploymentError, invalidDeployment } from '../http/errors';
 import { duplicateRootKeys } from './json-keys';
 
 function mediaType(req: Request): string | undefined {

@@ -3,7 +3,7 @@
  * scope is the group and keeps its `@` (`@babel`), as the URL and package URLs write it. A scope and name
  * sent as one encoded segment (`@scope%2fname`) are read the same.
  */
-import type { FeedLayout, PathLayoutOptions } from '../types';
+import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref, withoutSuffix } from './path';
 
 export function npmLayout(options: PathLayoutOptions = {}): FeedLayout {

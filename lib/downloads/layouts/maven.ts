@@ -4,7 +4,7 @@
  * signatures and POMs (`skipExtensions`) are not deployments: a client fetching a jar fetches those too.
  * A SNAPSHOT file records its unique version (`1.0-20240501.120000-3`).
  */
-import type { FeedLayout, MavenLayoutOptions } from '../types';
+import type { FeedLayout, MavenLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref } from './path';
 
 export const DEFAULT_MAVEN_SKIPPED_EXTENSIONS: readonly string[] = ['pom', 'md5', 'sha1', 'sha256', 'sha512', 'asc'];
