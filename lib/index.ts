@@ -38,7 +38,7 @@ export {
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { DEPLOYED_EVENT } from './write/events';
-export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
+export { BATCH_DEFAULTS } from './write/batch-writer';
 export type * from './types';
 export {
   feedDeployments,
@@ -66,4 +66,3 @@ export {
 export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
-export { createRecordingQueue, QUEUE_DEFAULTS, type RecordingQueue, type QueueCallbacks } from './write/recording-queue';

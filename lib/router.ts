@@ -13,7 +13,7 @@ import { sendError } from './http/send-error';
 import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './http/errors';
 import { createEvents, emitDeployed } from './write/events';
 import { feedResolver } from './feeds/catalogue';
-import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
+import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
@@ -35,7 +35,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch',
 ] as const;
 
 /** Where the History pages are mounted unless `historyPath` says otherwise. */
@@ -87,6 +87,9 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   if (!options || typeof options !== 'object') {
     throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
   }
+  if ('groupCommit' in options) {
+    throw new TypeError('createDeploymentRouter: the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).');
+  }
   checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
@@ -101,10 +104,11 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const retryAfter = options.retryAfterSeconds ?? 5;
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
-  // Group commit: concurrent records share one transaction; each is still answered only after its commit.
-  const commits = options.groupCommit === false
-    ? undefined
-    : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) });
+  // The batch writer: concurrent records share one transaction; each is still answered only after its commit.
+  const writer = createBatchWriter<never>(store, resolveBatchOptions('createDeploymentRouter', options.batch), {
+    committed: () => undefined,
+    lost: () => undefined,
+  });
 
   const router = Router({ strict: false });
 
@@ -136,7 +140,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       let stored;
       try {
         await initStore();
-        stored = commits ? await commits.record(deployment) : (await store.record([deployment]))[0];
+        stored = await writer.write(deployment);
       } catch (err) {
         throw storageError(err, retryAfter);
       }
@@ -188,6 +192,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     store,
     auth,
     async close() {
+      await writer.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },

@@ -357,20 +357,35 @@ export interface DeploymentRouterOptions {
    */
   historyPath?: string | false;
   /**
-   * Group commit: records that arrive while a write is in flight are written together, in one
-   * `store.record(batch)` call (one multi-row INSERT in one transaction), each answered 200 only after that
-   * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
+   * How records are written: concurrent records share one `store.record(batch)` call (one transaction),
+   * each answered 200 only after that commit. `retries` and `retryDelayMs` apply to the feed middleware
+   * only (a caller of the record endpoint is waiting: it gets 503 + Retry-After and retries itself); with
+   * `maxPending` records waiting, further records get 503 at once. Defaults to {@link BatchOptions}' defaults.
+   * (Replaces `groupCommit`, removed in 0.2.0: `groupCommit: { maxBatch }` is `batch: { maxSize }`.)
    */
-  groupCommit?: GroupCommitOptions | false;
+  batch?: BatchOptions;
 }
 
-/** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */
-export interface GroupCommitOptions {
+/**
+ * How records are written to the store, the same for the router (`createDeploymentRouter({ batch })`) and
+ * the feed middleware (`feedDeployments({ batch })`).
+ */
+export interface BatchOptions {
   /**
-   * The most records written in one transaction; more waiting records go in the next one. From 1 to 1000.
-   * Defaults to 100.
+   * The most records written in one `store.record()` call (one transaction); more waiting records go in
+   * the next one. From 1 (each record in its own transaction) to 10000. Defaults to 100.
    */
-  maxBatch?: number;
+  maxSize?: number;
+  /**
+   * Records waiting for the store or being written, at most. Beyond it the router answers 503 +
+   * Retry-After and the feed middleware loses the record (counted and reported as `queue_full`): memory
+   * stays bounded when the store is slow or down. Defaults to 10000.
+   */
+  maxPending?: number;
+  /** Feed middleware: further attempts after a failed write, each after a growing delay (0 to 20). Defaults to 3. */
+  retries?: number;
+  /** Feed middleware: delay before the first retry, in milliseconds; doubled for each next one. Defaults to 200. */
+  retryDelayMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -529,7 +544,7 @@ export interface SkippedDeployment {
 /** What the `deployment-lost` event carries: records the store would not take, after every retry. */
 export interface LostDeployments {
   deployments: NewDeployment[];
-  /** `'store_failed'` after the retries; `'queue_full'` when the queue was at `maxQueued`; `'closed'` after close(). */
+  /** `'store_failed'` after the retries; `'queue_full'` when `batch.maxPending` records were already waiting; `'closed'` after close(). */
   reason: 'store_failed' | 'queue_full' | 'closed';
   error?: unknown;
 }
@@ -553,18 +568,6 @@ export interface FeedDeploymentStats {
   skipped: number;
   /** Records made with a value replaced (an unparseable Date). */
   warnings: number;
-}
-
-/** How records wait for the store. */
-export interface RecordingQueueOptions {
-  /** Records held at most; more are lost (counted and reported). Defaults to 10000. */
-  maxQueued?: number;
-  /** Records written in one `store.record()` call (one transaction). Defaults to 100. */
-  batchSize?: number;
-  /** Further attempts after a failed write, each after a growing delay. Defaults to 3. */
-  retries?: number;
-  /** Delay before the first retry, in milliseconds; doubled for each next one. Defaults to 200. */
-  retryDelayMs?: number;
 }
 
 export interface FeedDeploymentsOptions {
@@ -601,8 +604,12 @@ export interface FeedDeploymentsOptions {
   servedPackage?: (req: Request, res: Response) => ServedPackage | undefined | null;
   /** Field length limits, as the router's. Defaults to {@link FieldLimits}' defaults. */
   limits?: Partial<FieldLimits>;
-  /** The batched, bounded, retrying queue in front of the store. Defaults to {@link RecordingQueueOptions}' defaults. */
-  queue?: RecordingQueueOptions;
+  /**
+   * The batched, bounded, retrying writer in front of the store, as the router's `batch`. Defaults to
+   * {@link BatchOptions}' defaults. (Replaces `queue`, removed in 0.2.0: `queue.batchSize` is
+   * `batch.maxSize`, `queue.maxQueued` is `batch.maxPending`.)
+   */
+  batch?: BatchOptions;
   /** Called after each committed record; errors it throws are logged. Defaults to none. */
   onRecorded?: (record: DeploymentRecord, context: DeployedContext) => void | Promise<void>;
   /**

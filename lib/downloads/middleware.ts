@@ -20,7 +20,7 @@ import { feedResolver } from '../feeds/catalogue';
 import { progetLayouts } from './layouts';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from '../options';
 import { once } from '../util/once';
-import { createRecordingQueue } from '../write/recording-queue';
+import { createBatchWriter, resolveBatchOptions } from '../write/batch-writer';
 import { sendError } from '../http/send-error';
 import { createKnexStore } from '../store/knex-store';
 import { createValidator } from '../record/validate';
@@ -78,7 +78,7 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
 /** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
 const WATCHED = Symbol.for('package-deployments.feed-download');
 
-const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'queue', 'onRecorded', 'events', 'logger'] as const;
+const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'batch', 'onRecorded', 'events', 'logger'] as const;
 
 type HeaderValues = Partial<Record<DeploymentField, string>>;
 
@@ -155,6 +155,9 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
   if (!options || typeof options !== 'object') {
     throw new TypeError('feedDeployments(options) needs an options object, for example { store, auth, events: router.events }.');
   }
+  if ('queue' in options) {
+    throw new TypeError('feedDeployments: the queue option was removed; use batch: { maxSize, maxPending, retries, retryDelayMs } instead (queue.batchSize is now batch.maxSize, queue.maxQueued is batch.maxPending).');
+  }
   checkOptionKeys('feedDeployments', options, KNOWN_OPTIONS);
   const ownsStore = options.store === undefined;
   const store = options.store ?? createKnexStore();
@@ -189,7 +192,7 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     }
   }
 
-  const queue = createRecordingQueue<DeployedContext>(store, options.queue ?? {}, {
+  const queue = createBatchWriter<DeployedContext>(store, resolveBatchOptions('feedDeployments', options.batch), {
     committed(record, context) {
       emitDeployed(events, logger, options.onRecorded, record, context);
     },
@@ -292,7 +295,7 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     if (!result.ok) {
       return skip(req, intake, 'invalid_package', `the package read from the URL is not valid: ${formatProblems(result.problems).replace(/\n/g, ' ')}`, { status, problems: result.problems });
     }
-    queue.push(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
+    queue.enqueue(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
   }
 
   /**
