@@ -6,6 +6,8 @@ export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_
 export { semverScheme } from './versions/semver';
 export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
+export { pypiScheme } from './versions/pypi';
+export { VERS_TYPE_SCHEMES } from './versions/vers';
 export { csvCell, toWire, writeRecords, RECORD_COLUMNS, type ExportFormat, type WireRecord } from './read/export';
 export { renderHistoryPage, escapeHtml, type HistoryPageModel } from './read/history-page';
 export { validateDeployment, createValidator, deploymentSchema, DEPLOYMENT_SCHEMA } from './record/validate';
