@@ -22,6 +22,7 @@ export {
 } from './auth/knex-keys-migrations';
 export { customAuth, type CustomAuthOptions } from './auth/custom';
 export { Privileges } from './auth/privileges';
+export { HOST_PRINCIPAL_KIND } from './auth/host-principal';
 export {
   createKnexStore,
   createSqliteKnex,

@@ -5,6 +5,7 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
+import { hostPrincipal } from './auth/host-principal';
 import { Privileges } from './auth/privileges';
 import { deploymentBodyParser } from './record/body';
 import { extractCredentials } from './http/credentials';
@@ -35,11 +36,15 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit', 'principal',
 ] as const;
 
-/** Where the History pages are mounted unless `historyPath` says otherwise. */
-export const DEFAULT_HISTORY_PATH = '/deployments';
+/**
+ * Where the History pages are mounted unless `historyPath` says otherwise. Under `/-/`, where no npm
+ * package name can be (names cannot start with `-`): a router mounted at a registry's root never
+ * answers a package's URL.
+ */
+export const DEFAULT_HISTORY_PATH = '/-/deployments';
 
 export const RECORD_PATH = '/api/package-deployment';
 
@@ -99,6 +104,10 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const validate = createValidator({ limits: options.limits });
   const resolveFeed = feedResolver(options.feeds);
   const retryAfter = options.retryAfterSeconds ?? 5;
+  if (options.principal !== undefined && typeof options.principal !== 'function') {
+    throw new TypeError('createDeploymentRouter: options.principal must be a function (req) => principal | null, or left out to use req.user.');
+  }
+  const principalOfHost = options.principal ?? hostPrincipal;
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
   // Group commit: concurrent records share one transaction; each is still answered only after its commit.
@@ -111,10 +120,14 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   async function record(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       const receivedAt = new Date();
-      await initAuth();
-      const authenticated = await auth.authenticate(extractCredentials(req), req);
-      if (authenticated === false) throw forbidden();
-      const principal: Principal | null = authenticated ?? null;
+      // The host's own login first (it is only asked about, below); else the credentials the request presents.
+      let principal: Principal | null = principalOfHost(req) ?? null;
+      if (principal === null) {
+        await initAuth();
+        const authenticated = await auth.authenticate(extractCredentials(req), req);
+        if (authenticated === false) throw forbidden();
+        principal = authenticated ?? null;
+      }
 
       if (req.body === undefined || req.headers['content-length'] === '0') {
         throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
@@ -148,7 +161,20 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     }
   }
 
-  router.post(RECORD_PATH, ...deploymentBodyParser(options.bodyLimit ?? '64kb'), record);
+  // Errors are answered by each route's own handler: an error the host raised before this router (a
+  // body parser of its own, a registry's login) passes through untouched, as does every request the
+  // router does not answer.
+  const answerError = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const error = toDeploymentError(err);
+    if (error.status >= 500) logger.error(`package-deployments: ${error.message}`, { code: error.code });
+    sendError(res, error);
+  };
+
+  router.post(RECORD_PATH, ...deploymentBodyParser(options.bodyLimit ?? '64kb'), record, answerError);
 
   // Reading: the read API and the History page, behind the same auth adapter (Feeds_ViewPackage).
   const readContext: ReadContext = {
@@ -161,27 +187,18 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     initAuth,
     logger,
     retryAfterSeconds: retryAfter,
+    hostPrincipal: principalOfHost,
   };
-  router.get(RECORD_PATH, readHandler(readContext, false));
-  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
+  router.get(RECORD_PATH, readHandler(readContext, false), answerError);
+  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
   if (historyPath !== undefined) {
     const page = historyPageHandler(readContext, RECORD_PATH);
-    router.get(`${historyPath}/:feed/:package`, page);
-    router.get(`${historyPath}/:feed/:package/:version`, page);
+    // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
+    router.get(`${historyPath}/:feed/:p1`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2/:p3`, page, answerError);
   }
-
-  const answerError = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    const error = toDeploymentError(err);
-    if (error.status >= 500) logger.error(`package-deployments: ${error.message}`, { code: error.code });
-    sendError(res, error);
-  };
-  router.use(RECORD_PATH, answerError);
-  if (historyPath !== undefined) router.use(historyPath, answerError);
 
   return Object.assign(router, {
     events,

@@ -167,7 +167,11 @@ export interface ApiKeyAuthOptions {
    * `authorizeUser`. Defaults to refusing every such credential.
    */
   users?: (user: string, password: string, req: Request) => Principal | null | false | Promise<Principal | null | false>;
-  /** Authorizes principals returned by `users`. Defaults to allowing them every privilege on every feed. */
+  /**
+   * Authorizes principals returned by `users`, and the host's own users (principals of kind `"host"`,
+   * which the router's and the feed middleware's default `principal` option gives `req.user`). Defaults
+   * to allowing them every privilege on every feed.
+   */
   authorizeUser?: (principal: Principal, privilege: Privilege, feed: string) => boolean | Promise<boolean>;
 }
 
@@ -329,6 +333,14 @@ export interface DeploymentRouterOptions {
   auth?: AuthAdapter;
   /** Shorthand for `auth: apiKeyAuth({ keys: apiKeys })`. */
   apiKeys?: readonly ApiKeyConfig[];
+  /**
+   * The principal the host's own login established (a session, a registry token...). When it answers
+   * one, the record endpoint, the read API and the History page use it instead of reading credentials,
+   * and ask the auth adapter only whether it may record or read (`authorize`). Return `null` or
+   * `undefined` for "not logged in": credentials are then read as usual. Defaults to `req.user` when it
+   * is a string or an object with a string `name` or `username` (kind `"host"`); `() => null` turns it off.
+   */
+  principal?: (req: Request) => Principal | null | undefined;
   /** The feeds the server has; records for other feeds get 404. Defaults to accepting any feed name. */
   feeds?: FeedCatalogue;
   /** Largest accepted request body, in bytes or as "64kb". Defaults to `"64kb"`. */
@@ -353,7 +365,9 @@ export interface DeploymentRouterOptions {
   defaultVersionScheme?: VersionSchemeSetting;
   /**
    * Where the History pages are mounted: `{historyPath}/{feed}/{package}` (group and version as query
-   * parameters). `false` mounts none. Defaults to `"/deployments"`.
+   * parameters; an npm scope may also be written in the path: `{historyPath}/{feed}/@scope/name`). `false`
+   * mounts none. Defaults to `"/-/deployments"`: no npm package name can start with `-`, so the pages
+   * never take the URL of a package when the router is mounted at the root of a registry.
    */
   historyPath?: string | false;
   /**

@@ -12,6 +12,9 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Privileges } from '../auth/privileges';
+import { hostPrincipal } from '../auth/host-principal';
+
+export { hostPrincipal };
 import { extractCredentials } from '../http/credentials';
 import { ANONYMOUS, parseDeploymentDate } from '../record/deployment';
 import { DeploymentError, formatProblems } from '../http/errors';
@@ -98,18 +101,6 @@ function requestPath(req: Request): string {
   const url = req.originalUrl ?? req.url ?? '';
   const q = url.search(/[?#]/);
   return q < 0 ? url : url.slice(0, q);
-}
-
-/** The host's own principal: `req.user` as a string, or an object with a string `name` or `username`. */
-export function hostPrincipal(req: Request): Principal | undefined {
-  const user = (req as Request & { user?: unknown }).user;
-  if (typeof user === 'string' && user !== '') return { name: user, kind: 'host' };
-  if (user && typeof user === 'object') {
-    const u = user as { name?: unknown; username?: unknown };
-    const name = typeof u.name === 'string' && u.name !== '' ? u.name : typeof u.username === 'string' && u.username !== '' ? u.username : undefined;
-    if (name !== undefined) return { ...(user as object), name, kind: (user as { kind?: string }).kind ?? 'host' };
-  }
-  return undefined;
 }
 
 function resolveEnabled(enabled: FeedDeploymentsOptions['enabled']): (feed: string) => boolean {

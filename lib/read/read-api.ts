@@ -8,6 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Privileges } from '../auth/privileges';
 import { extractCredentials } from '../http/credentials';
 import { parseDeploymentDate } from '../record/deployment';
+import { splitScopedName } from '../record/scoped-name';
 import { DeploymentError, feedNotFound, forbidden, formatProblems, storageError } from '../http/errors';
 import { EXPORT_CONTENT_TYPES, toWire, writeRecords, type ExportFormat } from './export';
 import type { FeedResolver } from '../feeds/catalogue';
@@ -27,6 +28,8 @@ export interface ReadContext {
   initAuth(): Promise<void>;
   logger: Logger;
   retryAfterSeconds: number;
+  /** The principal the host's own login established (the router's `principal` option), if any. */
+  hostPrincipal?: (req: Request) => Principal | null | undefined;
 }
 
 /** Query parameters of the read API (names matched case-insensitively). */
@@ -100,6 +103,12 @@ export function toReadRequest(values: Map<string, string>, problems: Problem[] =
   // group= (empty) asks for packages without a group.
   query.groupName = text('group', false);
   query.packageName = text('package');
+  if (query.packageName !== undefined) {
+    // package=@acme/widget is npm's spelling of group=@acme&package=widget.
+    const split = splitScopedName(query.packageName, query.groupName);
+    query.packageName = split.packageName;
+    if (split.groupName !== undefined) query.groupName = split.groupName;
+  }
   query.version = text('version');
   query.target = text('target');
   query.targetPrefix = text('targetPrefix');
@@ -146,8 +155,13 @@ export function negotiateFormat(req: Request, explicit: ExportFormat | undefined
   return 'json';
 }
 
-/** Who is calling: the adapter's principal, or `null`; refused credentials are a 403. */
+/**
+ * Who is calling: the host's principal (the `principal` option) when the host established one, else the
+ * adapter's principal, or `null`; refused credentials are a 403.
+ */
 export async function principalOf(ctx: ReadContext, req: Request): Promise<Principal | null> {
+  const host = ctx.hostPrincipal?.(req);
+  if (host) return host;
   await ctx.initAuth();
   const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
   if (authenticated === false) throw forbidden();
