@@ -41,16 +41,10 @@ export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './
 export { DEPLOYED_EVENT } from './write/events';
 export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
 export type * from './types';
-export {
-  feedDeployments,
-  hostPrincipal,
-  DEPLOYMENT_HEADERS,
-  SKIPPED_EVENT,
-  LOST_EVENT,
-  WARNING_EVENT,
-  SERVED_PACKAGE_LOCAL,
-  type FeedDeploymentsMiddleware,
-} from './downloads/middleware';
+export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
+export { hostPrincipal } from './downloads/host-principal';
+export { DEPLOYMENT_HEADERS } from './downloads/headers';
+export { SKIPPED_EVENT, LOST_EVENT, WARNING_EVENT, SERVED_PACKAGE_LOCAL } from './downloads/events';
 export {
   upackLayout,
   packagesApiLayout,
