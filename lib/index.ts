@@ -24,6 +24,7 @@ export {
 } from './auth/knex-keys-migrations';
 export { customAuth, type CustomAuthOptions } from './auth/custom';
 export { Privileges } from './auth/privileges';
+export { HOST_PRINCIPAL_KIND } from './auth/host-principal';
 export {
   createKnexStore,
   createSqliteKnex,
@@ -42,16 +43,10 @@ export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './
 export { DEPLOYED_EVENT } from './write/events';
 export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
 export type * from './types';
-export {
-  feedDeployments,
-  hostPrincipal,
-  DEPLOYMENT_HEADERS,
-  SKIPPED_EVENT,
-  LOST_EVENT,
-  WARNING_EVENT,
-  SERVED_PACKAGE_LOCAL,
-  type FeedDeploymentsMiddleware,
-} from './downloads/middleware';
+export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
+export { hostPrincipal } from './downloads/host-principal';
+export { DEPLOYMENT_HEADERS } from './downloads/headers';
+export { SKIPPED_EVENT, LOST_EVENT, WARNING_EVENT, SERVED_PACKAGE_LOCAL } from './downloads/events';
 export {
   upackLayout,
   packagesApiLayout,
