@@ -1,27 +1,26 @@
 /**
  * createDeploymentRouter(): ProGet's record endpoint, `POST /api/package-deployment/`, and the read API
- * (`GET /api/package-deployment`, `.../current`) and History pages (`/deployments/{feed}/{package}`).
- * HTTP in → body → credentials → the auth adapter decides → validator → store → answer.
+ * (`GET /api/package-deployment`, `.../current`) and History pages (`/-/deployments/{feed}/{package}`).
+ * Composition only: each path's work is in its feature folder (record/, read/).
  */
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
-import { Privileges } from './auth/privileges';
-import { deploymentBodyParser } from './record/body';
-import { extractCredentials } from './http/credentials';
-import { ANONYMOUS, pickFields } from './record/deployment';
-import { sendError } from './http/send-error';
-import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './http/errors';
-import { createEvents, emitDeployed } from './write/events';
+import { hostPrincipal } from './auth/host-principal';
+import { answerErrors } from './http/answer-error';
+import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
 import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
 import { createValidator } from './record/validate';
+import { RECORD_PATH, recordHandlers } from './record/endpoint';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
-import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger, Principal } from './types';
+import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
+
+export { RECORD_PATH };
 
 /** The router, plus what it was built with. */
 export type DeploymentRouter = Router & {
@@ -35,21 +34,15 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal',
 ] as const;
 
-/** Where the History pages are mounted unless `historyPath` says otherwise. */
-export const DEFAULT_HISTORY_PATH = '/deployments';
-
-export const RECORD_PATH = '/api/package-deployment';
-
-/** The FeedName of a body (matched case-insensitively, trimmed), when it is a non-empty string. */
-function feedNameOf(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const value = pickFields(body).values.get('FeedName');
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
+/**
+ * Where the History pages are mounted unless `historyPath` says otherwise. Under `/-/`, where no npm
+ * package name can be (names cannot start with `-`): a router mounted at a registry's root never
+ * answers a package's URL.
+ */
+export const DEFAULT_HISTORY_PATH = '/-/deployments';
 
 function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   if (options.auth !== undefined && options.apiKeys !== undefined) {
@@ -99,12 +92,19 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
   const events = options.events ?? createEvents();
-  const validate = createValidator({ limits: options.limits });
   const resolveFeed = feedResolver(options.feeds);
-  const retryAfter = options.retryAfterSeconds ?? 5;
+  const retryAfterSeconds = options.retryAfterSeconds ?? 5;
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
-  // The batch writer: concurrent records share one transaction; each is still answered only after its commit.
+  if (options.principal !== undefined && typeof options.principal !== 'function') {
+    throw new TypeError('createDeploymentRouter: options.principal must be a function (req) => principal | null, or left out to use req.user.');
+  }
+  const principalOfHost = options.principal ?? hostPrincipal;
+  // Errors are answered on the router's own routes only: an error the host raised before this router (a
+  // body parser of its own, a registry's login) passes through untouched, as does every request the
+  // router does not answer.
+  const answerError = answerErrors(logger);
+
   const writer = createBatchWriter<never>(store, resolveBatchOptions('createDeploymentRouter', options.batch), {
     committed: () => undefined,
     lost: () => undefined,
@@ -112,47 +112,22 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
 
   const router = Router({ strict: false });
 
-  async function record(req: Request, res: Response, next: NextFunction): Promise<void> {
-    try {
-      const receivedAt = new Date();
-      await initAuth();
-      const authenticated = await auth.authenticate(extractCredentials(req), req);
-      if (authenticated === false) throw forbidden();
-      const principal: Principal | null = authenticated ?? null;
-
-      if (req.body === undefined || req.headers['content-length'] === '0') {
-        throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
-      }
-      // Authorize before reporting validation problems, so that a caller who may not record learns
-      // nothing about the body: 403 comes first whenever the feed can be read from the body.
-      const requestedFeed = feedNameOf(req.body);
-      if (requestedFeed !== undefined && !(await auth.authorize(principal, Privileges.Record, requestedFeed))) throw forbidden();
-
-      const result = validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
-      if (!result.ok) throw invalidDeployment(result.problems);
-      const deployment = result.deployment;
-
-      if (requestedFeed !== deployment.feedName && !(await auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
-      const feed = await resolveFeed(deployment.feedName);
-      if (feed === undefined) throw feedNotFound(deployment.feedName);
-      deployment.feedName = feed;
-
-      let stored;
-      try {
-        await initStore();
-        stored = await writer.write(deployment);
-      } catch (err) {
-        throw storageError(err, retryAfter);
-      }
-      // 200 only now: the store has committed the record.
-      res.status(200).end();
-      if (stored) emitDeployed(events, logger, options.onRecorded, stored, { source: 'api', principal });
-    } catch (err) {
-      next(err);
-    }
-  }
-
-  router.post(RECORD_PATH, ...deploymentBodyParser(options.bodyLimit ?? '64kb'), record);
+  router.post(RECORD_PATH, ...recordHandlers({
+    store,
+    auth,
+    resolveFeed,
+    validate: createValidator({ limits: options.limits }),
+    // Concurrent records share one transaction; each is still answered only after its commit.
+    writer,
+    events,
+    logger,
+    onRecorded: options.onRecorded,
+    bodyLimit: options.bodyLimit ?? '64kb',
+    retryAfterSeconds,
+    initStore,
+    initAuth,
+    hostPrincipal: principalOfHost,
+  }), answerError);
 
   // Reading: the read API and the History page, behind the same auth adapter (Feeds_ViewPackage).
   const readContext: ReadContext = {
@@ -164,28 +139,19 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     initStore,
     initAuth,
     logger,
-    retryAfterSeconds: retryAfter,
+    retryAfterSeconds,
+    hostPrincipal: principalOfHost,
   };
-  router.get(RECORD_PATH, readHandler(readContext, false));
-  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
+  router.get(RECORD_PATH, readHandler(readContext, false), answerError);
+  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
   if (historyPath !== undefined) {
     const page = historyPageHandler(readContext, RECORD_PATH);
-    router.get(`${historyPath}/:feed/:package`, page);
-    router.get(`${historyPath}/:feed/:package/:version`, page);
+    // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
+    router.get(`${historyPath}/:feed/:p1`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2/:p3`, page, answerError);
   }
-
-  const answerError = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(err);
-      return;
-    }
-    const error = toDeploymentError(err);
-    if (error.status >= 500) logger.error(`package-deployments: ${error.message}`, { code: error.code });
-    sendError(res, error);
-  };
-  router.use(RECORD_PATH, answerError);
-  if (historyPath !== undefined) router.use(historyPath, answerError);
 
   return Object.assign(router, {
     events,
