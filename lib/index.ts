@@ -29,6 +29,8 @@ export {
   createKnexStore,
   createSqliteKnex,
   DEFAULT_SQLITE_FILE,
+  DEFAULT_STORE_TIMEOUTS,
+  type StoreTimeouts,
   type KnexStoreOptions,
   type KnexDeploymentStore,
 } from './store/knex-store';

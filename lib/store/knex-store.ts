@@ -10,6 +10,9 @@ import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
+import { checkOptionKeys } from '../options';
+import { createWorkerStore } from './worker/proxy';
+import { createSqliteInserter, type SqliteInserter } from './worker/sqlite-insert';
 
 export interface KnexStoreOptions {
   /**
@@ -24,6 +27,47 @@ export interface KnexStoreOptions {
   filename?: string;
   /** Run the shipped migrations on first use. Defaults to `true`. */
   migrate?: boolean;
+  /**
+   * Deadlines, so that a database that stops answering (paused, not refused) fails requests with 503 +
+   * `Retry-After` instead of hanging them. `acquireMs`: waiting for a connection (SQLite: for the write
+   * lock, its busy timeout); `statementMs`: the statement itself. A store operation that takes longer than
+   * both together fails as unavailable. Defaults to `{ acquireMs: 5000, statementMs: 10000 }`.
+   */
+  timeouts?: StoreTimeouts;
+}
+
+/** The deadlines of {@link KnexStoreOptions.timeouts}. */
+export interface StoreTimeouts {
+  /** Milliseconds to wait for a connection (SQLite: for the write lock). Defaults to 5000. */
+  acquireMs?: number;
+  /** Milliseconds a statement may run. Defaults to 10000. */
+  statementMs?: number;
+}
+
+/** The defaults of {@link StoreTimeouts}. */
+export const DEFAULT_STORE_TIMEOUTS: Readonly<Required<StoreTimeouts>> = Object.freeze({ acquireMs: 5000, statementMs: 10_000 });
+
+const STORE_OPTIONS = ['knex', 'filename', 'migrate', 'timeouts'];
+
+function resolveTimeouts(timeouts: StoreTimeouts | undefined): Required<StoreTimeouts> {
+  if (timeouts === undefined) return { ...DEFAULT_STORE_TIMEOUTS };
+  if (!timeouts || typeof timeouts !== 'object') throw new TypeError('createKnexStore: timeouts must be an object such as { acquireMs: 5000, statementMs: 10000 }.');
+  checkOptionKeys('createKnexStore: timeouts', timeouts, Object.keys(DEFAULT_STORE_TIMEOUTS));
+  const resolved = { ...DEFAULT_STORE_TIMEOUTS, ...Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)) };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isInteger(value) || value < 1 || value > 3_600_000) throw new TypeError(`createKnexStore: timeouts.${name} must be a whole number of milliseconds from 1 to 3600000 (got ${String(value)}).`);
+  }
+  return resolved;
+}
+
+/** Fails an operation that has not settled within `ms` as unavailable (ETIMEDOUT: answered 503 + Retry-After). */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`The database did not answer ${what} within ${ms} ms (timeouts).`), { code: 'ETIMEDOUT' })), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The knex store: a {@link DeploymentStore} plus the knex instance it uses. */
@@ -39,7 +83,8 @@ export interface KnexDeploymentStore extends DeploymentStore {
 export const DEFAULT_SQLITE_FILE = 'package-deployments.sqlite';
 
 /** A knex instance on an SQLite file with the settings the store wants (WAL, full sync, busy timeout). */
-export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
+export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, settings: { busyTimeoutMs?: number } = {}): Knex {
+  const busyTimeoutMs = Math.max(0, Math.floor(settings.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs));
   try {
     require.resolve('better-sqlite3');
   } catch {
@@ -49,6 +94,7 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
     client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    acquireConnectionTimeout: busyTimeoutMs + DEFAULT_STORE_TIMEOUTS.statementMs,
     pool: {
       min: 1,
       max: 1,
@@ -57,7 +103,7 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
           conn.pragma('journal_mode = WAL');
           // FULL: a 200 means the record survives a power cut, not just a process crash.
           conn.pragma('synchronous = FULL');
-          conn.pragma('busy_timeout = 5000');
+          conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -72,23 +118,65 @@ export { applyFilters, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './queries';
 /**
  * Creates the knex store.
  *
+ * Given no `knex`, the store is an SQLite file run in a worker thread: the main thread gets a proxy of the
+ * store and never runs an SQLite statement, so a large export or range query does not stop other
+ * requests. Given a `knex` instance (any database, SQLite included), the store runs on that instance in
+ * this thread.
+ *
  * @example
- * createKnexStore()                                  // SQLite file package-deployments.sqlite
+ * createKnexStore()                                  // SQLite file package-deployments.sqlite, in a worker thread
  * createKnexStore({ knex: knex({ client: 'pg', connection: process.env.DATABASE_URL }) })
  */
 export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentStore {
+  if (!options || typeof options !== 'object') throw new TypeError('createKnexStore(options): options must be an object such as { filename: "deployments.sqlite" } or { knex }.');
+  checkOptionKeys('createKnexStore', options, STORE_OPTIONS);
   if (options.knex !== undefined && typeof (options.knex as unknown as { schema?: unknown }).schema !== 'object') {
     throw new TypeError('createKnexStore({ knex }): `knex` must be a knex instance, as returned by knex({ client, connection }).');
   }
-  const owned = options.knex === undefined;
-  const db = options.knex ?? createSqliteKnex(options.filename);
+  if (options.knex !== undefined && options.filename !== undefined) {
+    throw new TypeError('createKnexStore: give either `knex` or `filename`, not both (`filename` is for the embedded SQLite store).');
+  }
+  const timeouts = resolveTimeouts(options.timeouts);
+  if (options.knex === undefined) {
+    try {
+      require.resolve('better-sqlite3');
+    } catch {
+      throw new Error('createKnexStore(): the embedded SQLite store needs the better-sqlite3 package. Run `npm install better-sqlite3`, or pass `{ knex }` for another database.');
+    }
+    return createWorkerStore({
+      filename: options.filename ?? DEFAULT_SQLITE_FILE,
+      migrate: options.migrate !== false,
+      busyTimeoutMs: timeouts.acquireMs,
+      timeoutMs: timeouts.acquireMs + timeouts.statementMs,
+    }) as KnexDeploymentStore;
+  }
+  return buildKnexStore(options.knex, { migrate: options.migrate !== false, owned: false, timeoutMs: timeouts.acquireMs + timeouts.statementMs });
+}
+
+/** How {@link buildKnexStore} runs. */
+export interface BuildOptions {
+  migrate: boolean;
+  /** Destroy the knex instance on close(). */
+  owned: boolean;
+  /** Deadline of each operation (none in the worker: the proxy keeps it). */
+  timeoutMs?: number;
+  /** The SQLite file, in the worker: inserts then go through one prepared statement of its own connection. */
+  sqliteFile?: string;
+  busyTimeoutMs?: number;
+}
+
+/** The knex store on a knex instance, in this thread (the worker builds the embedded one with it). */
+export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentStore {
+  const owned = options.owned;
+  const deadline = <T>(promise: Promise<T>, what: string): Promise<T> => (options.timeoutMs === undefined ? promise : withDeadline(promise, options.timeoutMs, what));
+  let inserter: SqliteInserter | undefined;
   const mysql = isMysql(db);
   // MySQL/MariaDB has no RETURNING; a multi-row INSERT's ids are consecutive from LAST_INSERT_ID()
   // unless innodb_autoinc_lock_mode is 2 ("interleaved"), where rows are inserted one at a time.
   let mysqlConsecutiveIds = false;
 
   async function prepare(): Promise<void> {
-    if (options.migrate !== false) await migrateDeploymentStore(db);
+    if (options.migrate) await migrateDeploymentStore(db);
     if (mysql) {
       const [rows] = (await db.raw('SELECT @@innodb_autoinc_lock_mode AS mode')) as [Array<{ mode: number | string }>];
       mysqlConsecutiveIds = Number(rows[0]?.mode) !== 2;
@@ -124,44 +212,42 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     return ids;
   }
 
+  async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
+    if (deployments.length === 0) return [];
+    await init();
+    const rows = deployments.map(toRow);
+    if (options.sqliteFile !== undefined) {
+      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per batch.
+      inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
+      const ids = inserter.insert(rows);
+      return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+    }
+    // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
+    // BEGIN/COMMIT saves two round trips per batch (the batch writer's throughput on PostgreSQL is bounded
+    // by them). MySQL's "interleaved" id mode, and batches larger than one INSERT takes, need several
+    // statements, so a transaction.
+    const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
+    const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
+    return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+  }
+
+  /** A stream whose every batch (one query) has the deadline. */
+  async function* streamWithDeadline(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+    await deadline(init(), 'a stream');
+    yield* streamRows(db, query, (batch) => deadline(batch, 'a stream'));
+  }
+
   return {
     knex: db,
-    init,
-
-    async record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
-      if (deployments.length === 0) return [];
-      await init();
-      const rows = deployments.map(toRow);
-      // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
-      // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
-      // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
-      // More rows than one INSERT takes: several statements, so one transaction around them.
-      const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
-      const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
-      return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
-    },
-
-    async list(query: DeploymentQuery): Promise<DeploymentPage> {
-      await init();
-      return listPage(db, query);
-    },
-
-    async current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage> {
-      await init();
-      return listPage(db, { ...query, current: true });
-    },
-
-    async *stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
-      await init();
-      yield* streamRows(db, query);
-    },
-
-    async count(query: DeploymentQuery): Promise<number> {
-      await init();
-      return countRows(db, query);
-    },
-
+    init: () => deadline(init(), 'the migrations'),
+    record: (deployments) => deadline(record(deployments), 'an insert'),
+    list: (query) => deadline(init().then(() => listPage(db, query)), 'a query'),
+    current: (query) => deadline(init().then(() => listPage(db, { ...query, current: true })), 'a query'),
+    stream: streamWithDeadline,
+    count: (query) => deadline(init().then(() => countRows(db, query)), 'a count'),
     async close(): Promise<void> {
+      inserter?.close();
+      inserter = undefined;
       if (owned) await db.destroy();
     },
   };

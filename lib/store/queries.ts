@@ -105,12 +105,12 @@ export async function listPage(db: Knex, query: DeploymentQuery): Promise<Deploy
 }
 
 /** Every record of a query from its cursor on, a batch of rows at a time (keyset pagination). */
-export async function* streamRows(db: Knex, query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+export async function* streamRows(db: Knex, query: DeploymentQuery, guard: <T>(batch: Promise<T>) => Promise<T> = (b) => b): AsyncGenerator<DeploymentRecord> {
   checkPackageQuery(query);
   let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
   const range = query.versionRange;
   for (;;) {
-    const rows = (await after(selectRows(db, query), cursor).limit(SCAN_BATCH)) as DeploymentRow[];
+    const rows = (await guard(Promise.resolve(after(selectRows(db, query), cursor).limit(SCAN_BATCH)))) as DeploymentRow[];
     for (const row of rows) {
       if (!range || range.test(row.version)) yield fromRow(row);
     }
