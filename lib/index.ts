@@ -31,7 +31,9 @@ export {
   DEFAULT_SQLITE_FILE,
   type KnexStoreOptions,
   type KnexDeploymentStore,
+  type RebuildVersionKeysOptions,
 } from './store/knex-store';
+export { versionKey } from './versions/keys';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,

@@ -85,7 +85,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const ownsStore = options.store === undefined;
   // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
   const ownsAuth = options.auth === undefined;
-  const store = options.store ?? createKnexStore();
+  const store = options.store ?? createKnexStore({ versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme });
   checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
   const events = options.events ?? createEvents();
