@@ -38,6 +38,9 @@ export {
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { DEPLOYED_EVENT } from './write/events';
+export { generateWebhookSecret } from './webhooks/signing';
+export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
+export { DEFAULT_RETRY_SCHEDULE, WEBHOOK_EVENT_TYPES } from './webhooks/config';
 export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
 export type * from './types';
 export {

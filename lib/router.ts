@@ -21,6 +21,8 @@ import { createValidator } from './record/validate';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
+import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
+import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger, Principal } from './types';
 
 /** The router, plus what it was built with. */
@@ -35,7 +37,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit', 'webhooks',
 ] as const;
 
 /** Where the History pages are mounted unless `historyPath` says otherwise. */
@@ -99,12 +101,17 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const validate = createValidator({ limits: options.limits });
   const resolveFeed = feedResolver(options.feeds);
   const retryAfter = options.retryAfterSeconds ?? 5;
-  const initStore = once(async () => { await store.init?.(); });
+  // Webhooks: targets kept in the store, deliveries written with the records, a worker sending them.
+  const webhooks: WebhookRuntime | undefined = options.webhooks === undefined ? undefined : setupWebhooks('createDeploymentRouter', store, options.webhooks, logger);
+  const writer = storeForWriter(store, webhooks);
+  const initStore = once(async () => { await writer.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
   // Group commit: concurrent records share one transaction; each is still answered only after its commit.
   const commits = options.groupCommit === false
     ? undefined
-    : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) });
+    : createGroupCommit(writer, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) });
+  // Deliveries left pending by an earlier run (a restart, a crash) resume without waiting for a request.
+  webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
 
   const router = Router({ strict: false });
 
@@ -136,7 +143,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       let stored;
       try {
         await initStore();
-        stored = commits ? await commits.record(deployment) : (await store.record([deployment]))[0];
+        stored = commits ? await commits.record(deployment) : (await writer.record([deployment]))[0];
       } catch (err) {
         throw storageError(err, retryAfter);
       }
@@ -162,6 +169,16 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     logger,
     retryAfterSeconds: retryAfter,
   };
+  if (webhooks !== undefined) {
+    mountWebhookAdminRoutes(router, RECORD_PATH, {
+      store: webhooks.store,
+      auth,
+      initAuth,
+      initStore,
+      retryAfterSeconds: retryAfter,
+      nudge: () => webhooks.nudge(),
+    });
+  }
   router.get(RECORD_PATH, readHandler(readContext, false));
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
   const historyPath = historyPathOf(options.historyPath);
@@ -188,6 +205,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     store,
     auth,
     async close() {
+      await webhooks?.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },

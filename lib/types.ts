@@ -362,6 +362,12 @@ export interface DeploymentRouterOptions {
    * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
    */
   groupCommit?: GroupCommitOptions | false;
+  /**
+   * Webhooks (ProGet's "Deployed" webhook): targets, and the delivery worker's settings. Each committed
+   * record's deliveries are written in its transaction and sent from that durable outbox. Needs a store
+   * with an outbox (`createKnexStore()`). Defaults to none.
+   */
+  webhooks?: import('./webhooks/types').WebhookOptions;
 }
 
 /** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */
@@ -612,4 +618,8 @@ export interface FeedDeploymentsOptions {
   events?: DeploymentEvents;
   /** Defaults to `console`. */
   logger?: Logger;
+  /** Webhooks, as the router's `webhooks` option. Defaults to none. */
+  webhooks?: import('./webhooks/types').WebhookOptions;
 }
+
+export type * from './webhooks/types';

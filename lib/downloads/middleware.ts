@@ -21,6 +21,7 @@ import { progetLayouts } from './layouts';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from '../options';
 import { once } from '../util/once';
 import { createRecordingQueue } from '../write/recording-queue';
+import { setupWebhooks, storeForWriter } from '../webhooks/setup';
 import { sendError } from '../http/send-error';
 import { createKnexStore } from '../store/knex-store';
 import { createValidator } from '../record/validate';
@@ -78,7 +79,7 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
 /** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
 const WATCHED = Symbol.for('package-deployments.feed-download');
 
-const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'queue', 'onRecorded', 'events', 'logger'] as const;
+const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'queue', 'onRecorded', 'events', 'logger', 'webhooks'] as const;
 
 type HeaderValues = Partial<Record<DeploymentField, string>>;
 
@@ -189,7 +190,10 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     }
   }
 
-  const queue = createRecordingQueue<DeployedContext>(store, options.queue ?? {}, {
+  // Webhooks: as the router's (share its `webhooks` option; run the worker in one of the two).
+  const webhooks = options.webhooks === undefined ? undefined : setupWebhooks('feedDeployments', store, options.webhooks, logger);
+  webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
+  const queue = createRecordingQueue<DeployedContext>(storeForWriter(store, webhooks), options.queue ?? {}, {
     committed(record, context) {
       emitDeployed(events, logger, options.onRecorded, record, context);
     },
@@ -391,6 +395,7 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     async close() {
       await flush();
       await queue.close();
+      await webhooks?.close();
       // A store or auth adapter passed in belongs to the caller (usually shared with the router).
       if (ownsStore) await store.close?.();
     },

@@ -10,6 +10,8 @@ import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
+import { createKnexOutbox } from '../webhooks/outbox-store';
+import type { WebhookOutboxStore } from '../webhooks/types';
 
 export interface KnexStoreOptions {
   /**
@@ -26,8 +28,8 @@ export interface KnexStoreOptions {
   migrate?: boolean;
 }
 
-/** The knex store: a {@link DeploymentStore} plus the knex instance it uses. */
-export interface KnexDeploymentStore extends DeploymentStore {
+/** The knex store: a {@link DeploymentStore} plus the knex instance it uses, and its webhook outbox. */
+export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore {
   readonly knex: Knex;
   current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
@@ -115,14 +117,28 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     return ids;
   }
 
+  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  const outbox = createKnexOutbox(db, init);
+  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+
   return {
     knex: db,
     init,
+    ...webhookMethods,
 
     async record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
       if (deployments.length === 0) return [];
       await init();
       const rows = deployments.map(toRow);
+      if (await outbox.hasTargets()) {
+        // Some webhook target may want these records: records and their deliveries commit together.
+        return db.transaction(async (trx) => {
+          const ids = await insertRows(trx, rows);
+          const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+          await insertDeliveries(trx, await deliveriesFor(records));
+          return records;
+        });
+      }
       // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
       // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
       // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
