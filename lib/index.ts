@@ -43,16 +43,10 @@ export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
 export { DEFAULT_RETRY_SCHEDULE, WEBHOOK_EVENT_TYPES } from './webhooks/config';
 export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
 export type * from './types';
-export {
-  feedDeployments,
-  hostPrincipal,
-  DEPLOYMENT_HEADERS,
-  SKIPPED_EVENT,
-  LOST_EVENT,
-  WARNING_EVENT,
-  SERVED_PACKAGE_LOCAL,
-  type FeedDeploymentsMiddleware,
-} from './downloads/middleware';
+export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
+export { hostPrincipal } from './downloads/host-principal';
+export { DEPLOYMENT_HEADERS } from './downloads/headers';
+export { SKIPPED_EVENT, LOST_EVENT, WARNING_EVENT, SERVED_PACKAGE_LOCAL } from './downloads/events';
 export {
   upackLayout,
   packagesApiLayout,

@@ -7,7 +7,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isHttpUrl } from '../record/deployment';
 import { DeploymentError } from '../http/errors';
-import { authorizeRead, listFrom, principalOf, rawQuery, readParameters, toReadRequest, type ReadContext } from './read-api';
+import { authorizeRead, principalOf } from './authorize';
+import type { ReadContext } from './context';
+import { listFrom } from './from-store';
+import { rawQuery, readParameters, toReadRequest } from './parameters';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 
 /** The page's own parameters (its path gives feed, package and, optionally, version). */

@@ -172,6 +172,9 @@ export function createValidator(options: Pick<ValidateOptions, 'limits'> = {}) {
   };
 }
 
+/** A validator made by {@link createValidator}: options fixed, schema compiled. */
+export type Validator = ReturnType<typeof createValidator>;
+
 /**
  * Validates and normalises one deployment (an object with ProGet's fields, names matched
  * case-insensitively). Returns the record ready to store, or every problem, each naming its field.

@@ -1,0 +1,86 @@
+/**
+ * Storage: the DeploymentStore plug-in interface and its queries.
+ */
+import type { DeploymentRecord, NewDeployment } from './record';
+import type { VersionRange } from './versions';
+
+/** Which package a query is about. `groupName` `undefined` or `""` means "no group". */
+export interface PackageRef {
+  feedName: string;
+  groupName?: string;
+  packageName: string;
+}
+
+/** Filters for {@link DeploymentStore.list}. Every field is optional; all given ones must match. */
+export interface DeploymentQuery {
+  feedName?: string;
+  /** `""` matches records without a group. */
+  groupName?: string;
+  packageName?: string;
+  /** Exact version. */
+  version?: string;
+  /** Exact target. */
+  target?: string;
+  /** Targets starting with this text. */
+  targetPrefix?: string;
+  application?: string;
+  userName?: string;
+  /** Deployed at or after. */
+  since?: Date;
+  /** Deployed before. */
+  until?: Date;
+  /** Any of these feeds (exact names); the router uses it for reads that name no feed. */
+  feedNames?: readonly string[];
+  /**
+   * Only records whose version falls in this range, read by {@link parseVersionRange} with the feed's
+   * scheme. Needs `feedName` and `packageName`. With `current`, it applies to each target's current
+   * version. Defaults to no range.
+   */
+  versionRange?: VersionRange;
+  /**
+   * Only each target's current record: the latest deployment of the package on that target, by
+   * deployment date (then id), never the highest version. The other filters (and `versionRange`) then
+   * apply to that current record, so an older record on a target never makes the target match. Needs
+   * `feedName` and `packageName`. Defaults to `false` (the whole history).
+   */
+  current?: boolean;
+  /** Page size. Defaults to 100; at most 1000. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface DeploymentPage {
+  records: DeploymentRecord[];
+  /** Pass as `cursor` for the next page; `undefined` on the last page. */
+  nextCursor?: string;
+}
+
+/**
+ * Where deployments are kept. The library calls `init()` (when present) before first use and `close()`
+ * on shutdown. Any method may return a promise.
+ */
+export interface DeploymentStore {
+  init?(): void | Promise<void>;
+  /**
+   * Stores every deployment in one transaction and resolves only once they are committed; rejects
+   * (storing none of them) on failure. Returns the stored records, in order.
+   */
+  record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]>;
+  /** Records matching `query`, newest first (deployment date, then id). */
+  list(query: DeploymentQuery): Promise<DeploymentPage>;
+  /**
+   * Where a package is running now: `list({ ...query, current: true })`, the latest record per target.
+   * Optional; the read API uses `list` when it is missing.
+   */
+  current?(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
+  /**
+   * Every record matching `query` (from `query.cursor` on; `limit` ignored), newest first, fetched a
+   * batch at a time so that memory stays flat however many there are. Optional; the read API pages
+   * through `list` when it is missing.
+   */
+  stream?(query: DeploymentQuery): AsyncIterable<DeploymentRecord>;
+  /** How many records match `query` (`limit` and `cursor` ignored). Optional; see `stream`. */
+  count?(query: DeploymentQuery): Promise<number>;
+  close?(): void | Promise<void>;
+}
