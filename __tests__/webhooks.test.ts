@@ -22,7 +22,13 @@ import { WEBHOOK_DELIVERIES_TABLE, WEBHOOK_TARGETS_TABLE } from '../lib/store/ta
 import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
 import { memoryLogger, SAMPLE } from './helpers/fixtures';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver';
+import { feedApp, FIXTURES } from './helpers/feed-app';
+import { feedDeployments } from '../lib';
 import http from 'node:http';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import https from 'node:https';
 
 jest.setTimeout(90_000);
@@ -211,6 +217,25 @@ describe.each(databaseIds())('webhooks on %s', (id) => {
     expect(all.every((d) => d.status === 'failed')).toBe(true);
   });
 
+  it('records made by feed downloads are delivered too (the middleware\'s webhooks option)', async () => {
+    const middleware = feedDeployments({ store, webhooks: { targets: [{ name: 'feeds', url: receiver.url, secret, feeds: ['Products'] }], allowPrivateTargets: true, pollIntervalMs: 50 } });
+    routers.push(middleware);
+    const a = feedApp(middleware);
+    const { upack } = FIXTURES;
+    for (const [feed, target] of [['Products', 'web-01'], ['Other', 'web-02'], ['Products', 'web-03']]) {
+      const res = await request(a)
+        .get(`/upack/${feed}/download/${upack.group}/${upack.name}/${upack.version}`)
+        .set('X-ProGet-Deployment-Application', 'BuildMaster')
+        .set('X-ProGet-Deployment-Description', '')
+        .set('X-ProGet-Deployment-Target', target!);
+      expect(res.status).toBe(200);
+    }
+    await middleware.flush();
+    await receiver.waitFor(() => receiver.deliveredIds().size === 2, 20_000, 'two feed deliveries');
+    expect(receiver.unverified).toHaveLength(0);
+    expect(receiver.received.map((r) => (r.json as { data: { Target: string } }).data.Target).sort()).toEqual(['web-01', 'web-03']);
+  });
+
   it('the History page shows whether a record\'s notifications were delivered', async () => {
     const { app: a } = app({ targets: [{ name: 'audit', url: receiver.url, secret }] });
     expect((await post(a)).status).toBe(200);
@@ -270,6 +295,40 @@ describe.each(databaseIds())('webhooks on %s', (id) => {
     expect(await db.knex.schema.hasTable(WEBHOOK_TARGETS_TABLE)).toBe(false);
     await migrateDeploymentStore(db.knex);
     expect(await db.knex.schema.hasTable(WEBHOOK_DELIVERIES_TABLE)).toBe(true);
+  });
+});
+
+describe('the README receiver', () => {
+  it('verifies deliveries as pasted, and refuses a forged one', async () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const from = readme.indexOf('<!-- webhook-receiver:start -->');
+    const to = readme.indexOf('<!-- webhook-receiver:end -->');
+    const code = readme.slice(from, to).replace(/^.*\n```js\n/, '').replace(/```\s*$/, '');
+    const secret = generateWebhookSecret();
+    const logged: string[] = [];
+    const receiverApp = express();
+    new Function('app', 'express', 'require', 'process', 'console', code)(
+      receiverApp, express, require, { env: { AUDIT_WEBHOOK_SECRET: secret } }, { log: (...a: unknown[]) => logged.push(a.join(' ')) },
+    );
+    const server = receiverApp.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/deployments`;
+    const store = createKnexStore({ filename: ':memory:' });
+    const router = createDeploymentRouter({ store, apiKeys, webhooks: { targets: [{ name: 'audit', url, secret }], allowPrivateTargets: true, pollIntervalMs: 50 } });
+    try {
+      const a = express();
+      a.use(router);
+      expect((await request(a).post('/api/package-deployment').set('X-ApiKey', CI_KEY).send(SAMPLE)).status).toBe(200);
+      await eventually(async () => (await store.listWebhookDeliveries({ status: 'delivered' })).deliveries.length === 1, 'the README receiver to accept the delivery');
+      expect(logged).toEqual([`deployment.created ${SAMPLE.PackageName} ${SAMPLE.Version} ${SAMPLE.Target}`]);
+      const forged = await fetch(url, { method: 'POST', headers: { 'webhook-id': 'msg_x', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' }, body: '{}' });
+      expect(forged.status).toBe(400);
+    } finally {
+      await router.close();
+      await store.close();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 

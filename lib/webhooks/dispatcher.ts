@@ -39,7 +39,7 @@ export function createWebhookDispatcher(store: WebhookOutboxStore, options: Reso
     userAgent: 'package-deployments-webhooks',
   };
   // Longer than an attempt can take (its timeout) plus the time to write the outcome.
-  const leaseMs = options.timeoutMs * 2 + 30_000;
+  const leaseMs = options.timeoutMs * 2 + 5_000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;

@@ -10,7 +10,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { isSqlite } from '../knex/dialect';
+import { isMysql, isSqlite } from '../knex/dialect';
 import { WEBHOOK_DELIVERIES_TABLE as DELIVERIES, WEBHOOK_TARGETS_TABLE as TARGETS } from '../store/tables';
 import type { DeploymentRecord } from '../types';
 import { resolveTarget, targetWants, type ResolvedTarget } from './config';
@@ -171,6 +171,7 @@ export interface KnexOutbox extends WebhookOutboxStore {
 
 export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutbox {
   const sqlite = isSqlite(db);
+  const mysql = isMysql(db);
   let cache: { at: number; targets: Array<ResolvedTarget & { disabled: boolean }> } | undefined;
 
   async function activeTargets(): Promise<Array<ResolvedTarget & { disabled: boolean }>> {
@@ -331,7 +332,9 @@ export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutb
             `${DELIVERIES}.id`, `${DELIVERIES}.webhook_id`, `${DELIVERIES}.target_name`, `${DELIVERIES}.payload`, `${DELIVERIES}.attempts`,
             `${TARGETS}.url`, `${TARGETS}.secrets`, `${TARGETS}.format`, `${TARGETS}.disabled_at`,
           )) as Array<Pick<DeliveryRow, 'id' | 'webhook_id' | 'target_name' | 'payload' | 'attempts'> & { url: string | null; secrets: string | null; format: string | null; disabled_at: string | null }>;
-      });
+        // READ COMMITTED: InnoDB then locks only the rows it claims, no gaps, so records being
+        // inserted with their deliveries never wait for (or deadlock with) a claim.
+      }, mysql ? { isolationLevel: 'read committed' } : undefined);
       return rows.map((r): ClaimedWebhookDelivery => ({
         id: String(r.id),
         webhookId: r.webhook_id,
