@@ -62,3 +62,4 @@ export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
 export { createRecordingQueue, QUEUE_DEFAULTS, type RecordingQueue, type QueueCallbacks } from './write/recording-queue';
+export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
