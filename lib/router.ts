@@ -9,7 +9,7 @@ import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
-import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
+import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
@@ -34,7 +34,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit', 'principal',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal',
 ] as const;
 
 /**
@@ -80,6 +80,9 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   if (!options || typeof options !== 'object') {
     throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
   }
+  if ('groupCommit' in options) {
+    throw new TypeError('createDeploymentRouter: the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).');
+  }
   checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
@@ -102,6 +105,11 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   // router does not answer.
   const answerError = answerErrors(logger);
 
+  const writer = createBatchWriter<never>(store, resolveBatchOptions('createDeploymentRouter', options.batch), {
+    committed: () => undefined,
+    lost: () => undefined,
+  });
+
   const router = Router({ strict: false });
 
   router.post(RECORD_PATH, ...recordHandlers({
@@ -109,10 +117,8 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     auth,
     resolveFeed,
     validate: createValidator({ limits: options.limits }),
-    // Group commit: concurrent records share one transaction; each is still answered only after its commit.
-    commits: options.groupCommit === false
-      ? undefined
-      : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) }),
+    // Concurrent records share one transaction; each is still answered only after its commit.
+    writer,
     events,
     logger,
     onRecorded: options.onRecorded,
@@ -152,6 +158,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     store,
     auth,
     async close() {
+      await writer.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },
