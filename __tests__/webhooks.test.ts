@@ -10,6 +10,7 @@ import request from 'supertest';
 import {
   createDeploymentRouter,
   createKnexStore,
+  DEFAULT_HISTORY_PATH,
   generateWebhookSecret,
   rollbackDeploymentStore,
   migrateDeploymentStore,
@@ -241,7 +242,7 @@ describe.each(databaseIds())('webhooks on %s', (id) => {
     expect((await post(a)).status).toBe(200);
     await receiver.waitFor(() => receiver.deliveredIds().size === 1, 20_000, 'the delivery');
     await eventually(async () => (await store.listWebhookDeliveries({ status: 'delivered' })).deliveries.length === 1, 'the delivery marked delivered');
-    const page = await request(a).get(`/deployments/${SAMPLE.FeedName}/${SAMPLE.PackageName}`).set('X-ApiKey', ADMIN_KEY);
+    const page = await request(a).get(`${DEFAULT_HISTORY_PATH}/${SAMPLE.FeedName}/${SAMPLE.PackageName}`).set('X-ApiKey', ADMIN_KEY);
     expect(page.status).toBe(200);
     expect(page.text).toMatch(/class="notifications"[^>]*>Notifications: 1 delivered/);
   });

@@ -1,14 +1,15 @@
 /**
  * createDeploymentRouter(): ProGet's record endpoint, `POST /api/package-deployment/`, and the read API
- * (`GET /api/package-deployment`, `.../current`) and History pages (`/deployments/{feed}/{package}`).
+ * (`GET /api/package-deployment`, `.../current`) and History pages (`/-/deployments/{feed}/{package}`).
  * Composition only: each path's work is in its feature folder (record/, read/).
  */
 import { Router } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
+import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
-import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
+import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
@@ -35,11 +36,15 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit', 'webhooks',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal', 'webhooks',
 ] as const;
 
-/** Where the History pages are mounted unless `historyPath` says otherwise. */
-export const DEFAULT_HISTORY_PATH = '/deployments';
+/**
+ * Where the History pages are mounted unless `historyPath` says otherwise. Under `/-/`, where no npm
+ * package name can be (names cannot start with `-`): a router mounted at a registry's root never
+ * answers a package's URL.
+ */
+export const DEFAULT_HISTORY_PATH = '/-/deployments';
 
 function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   if (options.auth !== undefined && options.apiKeys !== undefined) {
@@ -77,6 +82,9 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   if (!options || typeof options !== 'object') {
     throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
   }
+  if ('groupCommit' in options) {
+    throw new TypeError('createDeploymentRouter: the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).');
+  }
   checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
@@ -90,23 +98,34 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
   // Webhooks: targets kept in the store, deliveries written with the records, a worker sending them.
   const webhooks: WebhookRuntime | undefined = options.webhooks === undefined ? undefined : setupWebhooks('createDeploymentRouter', store, options.webhooks, logger);
-  const writer = storeForWriter(store, webhooks);
-  const initStore = once(async () => { await writer.init?.(); });
+  const writeStore = storeForWriter(store, webhooks);
+  const initStore = once(async () => { await writeStore.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
   // Deliveries left pending by an earlier run (a restart, a crash) resume without waiting for a request.
   webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
+  if (options.principal !== undefined && typeof options.principal !== 'function') {
+    throw new TypeError('createDeploymentRouter: options.principal must be a function (req) => principal | null, or left out to use req.user.');
+  }
+  const principalOfHost = options.principal ?? hostPrincipal;
+  // Errors are answered on the router's own routes only: an error the host raised before this router (a
+  // body parser of its own, a registry's login) passes through untouched, as does every request the
+  // router does not answer.
+  const answerError = answerErrors(logger);
+
+  const writer = createBatchWriter<never>(writeStore, resolveBatchOptions('createDeploymentRouter', options.batch), {
+    committed: () => undefined,
+    lost: () => undefined,
+  });
 
   const router = Router({ strict: false });
 
   router.post(RECORD_PATH, ...recordHandlers({
-    store: writer,
+    store: writeStore,
     auth,
     resolveFeed,
     validate: createValidator({ limits: options.limits }),
-    // Group commit: concurrent records share one transaction; each is still answered only after its commit.
-    commits: options.groupCommit === false
-      ? undefined
-      : createGroupCommit(writer, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) }),
+    // Concurrent records share one transaction; each is still answered only after its commit.
+    writer,
     events,
     logger,
     onRecorded: options.onRecorded,
@@ -114,7 +133,8 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     retryAfterSeconds,
     initStore,
     initAuth,
-  }));
+    hostPrincipal: principalOfHost,
+  }), answerError);
 
   // Reading: the read API and the History page, behind the same auth adapter (Feeds_ViewPackage).
   const readContext: ReadContext = {
@@ -127,6 +147,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     initAuth,
     logger,
     retryAfterSeconds,
+    hostPrincipal: principalOfHost,
   };
   if (webhooks !== undefined) {
     mountWebhookAdminRoutes(router, RECORD_PATH, {
@@ -136,25 +157,25 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       initStore,
       retryAfterSeconds,
       nudge: () => webhooks.nudge(),
-    });
+    }, answerError);
   }
-  router.get(RECORD_PATH, readHandler(readContext, false));
-  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
+  router.get(RECORD_PATH, readHandler(readContext, false), answerError);
+  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
   if (historyPath !== undefined) {
     const page = historyPageHandler(readContext, RECORD_PATH);
-    router.get(`${historyPath}/:feed/:package`, page);
-    router.get(`${historyPath}/:feed/:package/:version`, page);
+    // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
+    router.get(`${historyPath}/:feed/:p1`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2/:p3`, page, answerError);
   }
-
-  router.use(RECORD_PATH, answerErrors(logger));
-  if (historyPath !== undefined) router.use(historyPath, answerErrors(logger));
 
   return Object.assign(router, {
     events,
     store,
     auth,
     async close() {
+      await writer.close();
       await webhooks?.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();

@@ -5,7 +5,7 @@
  *   GET  {base}/webhooks/deliveries/{id}              one delivery
  *   POST {base}/webhooks/deliveries/{id}/redeliver    send it again: same webhook-id, a fresh retry schedule
  */
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response, Router } from 'express';
 import { extractCredentials } from '../http/credentials';
 import { DeploymentError, forbidden, formatProblems, storageError } from '../http/errors';
 import type { AuthAdapter, Problem } from '../types';
@@ -91,17 +91,17 @@ function handler(ctx: AdminRouteContext, fn: (req: Request, res: Response) => Pr
 
 const notFound = (id: string) => new DeploymentError(404, 'webhook_delivery_not_found', `No webhook delivery has the id "${id}".`);
 
-/** Mounts the admin routes under `base` (the record path). */
-export function mountWebhookAdminRoutes(router: Router, base: string, ctx: AdminRouteContext): void {
+/** Mounts the admin routes under `base` (the record path); `answerError` answers their errors. */
+export function mountWebhookAdminRoutes(router: Router, base: string, ctx: AdminRouteContext, answerError: ErrorRequestHandler): void {
   router.get(`${base}/webhooks/targets`, handler(ctx, async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json({ targets: await ctx.store.listWebhookTargets() });
-  }));
+  }), answerError);
   router.get(`${base}/webhooks/deliveries`, handler(ctx, async (req, res) => {
     const page = await ctx.store.listWebhookDeliveries(listQuery(req));
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json({ deliveries: page.deliveries, nextCursor: page.nextCursor ?? null });
-  }));
+  }), answerError);
   router.get(`${base}/webhooks/deliveries/:id`, handler(ctx, async (req, res) => {
     const id = String(req.params.id);
     const page = /^\d{1,19}$/.test(id) ? await ctx.store.listWebhookDeliveries({ cursor: String(BigInt(id) + 1n), limit: 1 }) : { deliveries: [] };
@@ -109,12 +109,12 @@ export function mountWebhookAdminRoutes(router: Router, base: string, ctx: Admin
     if (!delivery) throw notFound(id);
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json(delivery);
-  }));
+  }), answerError);
   router.post(`${base}/webhooks/deliveries/:id/redeliver`, handler(ctx, async (req, res) => {
     const id = String(req.params.id);
     const delivery = await ctx.store.redeliverWebhook(id);
     if (!delivery) throw notFound(id);
     ctx.nudge();
     res.status(202).json(delivery);
-  }));
+  }), answerError);
 }
