@@ -56,10 +56,12 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
       max: 1,
       afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
+          // First: the switch to WAL below needs the write lock, which another process (migrating the
+          // same file, say) may hold for a moment; wait for it instead of failing "database is locked".
+          conn.pragma('busy_timeout = 5000');
           conn.pragma('journal_mode = WAL');
           // FULL: a 200 means the record survives a power cut, not just a process crash.
           conn.pragma('synchronous = FULL');
-          conn.pragma('busy_timeout = 5000');
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
