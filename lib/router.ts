@@ -9,7 +9,7 @@ import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
-import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
+import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
 import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
@@ -18,6 +18,8 @@ import { RECORD_PATH, recordHandlers } from './record/endpoint';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
+import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
+import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
 
 export { RECORD_PATH };
@@ -34,7 +36,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit', 'principal',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal', 'webhooks',
 ] as const;
 
 /**
@@ -80,6 +82,9 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   if (!options || typeof options !== 'object') {
     throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
   }
+  if ('groupCommit' in options) {
+    throw new TypeError('createDeploymentRouter: the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).');
+  }
   checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
@@ -91,8 +96,13 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const events = options.events ?? createEvents();
   const resolveFeed = feedResolver(options.feeds);
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
-  const initStore = once(async () => { await store.init?.(); });
+  // Webhooks: targets kept in the store, deliveries written with the records, a worker sending them.
+  const webhooks: WebhookRuntime | undefined = options.webhooks === undefined ? undefined : setupWebhooks('createDeploymentRouter', store, options.webhooks, logger);
+  const writeStore = storeForWriter(store, webhooks);
+  const initStore = once(async () => { await writeStore.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  // Deliveries left pending by an earlier run (a restart, a crash) resume without waiting for a request.
+  webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
   if (options.principal !== undefined && typeof options.principal !== 'function') {
     throw new TypeError('createDeploymentRouter: options.principal must be a function (req) => principal | null, or left out to use req.user.');
   }
@@ -102,17 +112,20 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   // router does not answer.
   const answerError = answerErrors(logger);
 
+  const writer = createBatchWriter<never>(writeStore, resolveBatchOptions('createDeploymentRouter', options.batch), {
+    committed: () => undefined,
+    lost: () => undefined,
+  });
+
   const router = Router({ strict: false });
 
   router.post(RECORD_PATH, ...recordHandlers({
-    store,
+    store: writeStore,
     auth,
     resolveFeed,
     validate: createValidator({ limits: options.limits }),
-    // Group commit: concurrent records share one transaction; each is still answered only after its commit.
-    commits: options.groupCommit === false
-      ? undefined
-      : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) }),
+    // Concurrent records share one transaction; each is still answered only after its commit.
+    writer,
     events,
     logger,
     onRecorded: options.onRecorded,
@@ -136,6 +149,16 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     retryAfterSeconds,
     hostPrincipal: principalOfHost,
   };
+  if (webhooks !== undefined) {
+    mountWebhookAdminRoutes(router, RECORD_PATH, {
+      store: webhooks.store,
+      auth,
+      initAuth,
+      initStore,
+      retryAfterSeconds,
+      nudge: () => webhooks.nudge(),
+    }, answerError);
+  }
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
@@ -152,6 +175,8 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     store,
     auth,
     async close() {
+      await writer.close();
+      await webhooks?.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },

@@ -14,7 +14,8 @@ export type DeploymentErrorCode =
   | 'bad_query'
   | 'storage_unavailable'
   | 'storage_failed'
-  | 'internal';
+  | 'internal'
+  | 'webhook_delivery_not_found';
 
 /** The text ProGet answers a missing, unknown or unauthorized API key with (wire contract, section 1). */
 export const FORBIDDEN_MESSAGE =
@@ -72,6 +73,7 @@ const UNAVAILABLE_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'SQLITE_BUSY',
   'SQLITE_CANTOPEN',
+  'PD_WRITER_FULL', // batch.maxPending records already waiting for the store
   '57P01', // postgres admin_shutdown
   '57P03', // postgres cannot_connect_now
   '53300', // postgres too_many_connections

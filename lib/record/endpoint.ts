@@ -9,7 +9,7 @@ import { extractCredentials } from '../http/credentials';
 import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError } from '../http/errors';
 import type { FeedResolver } from '../feeds/catalogue';
 import { emitDeployed } from '../write/events';
-import type { GroupCommit } from '../write/group-commit';
+import type { BatchWriter } from '../write/batch-writer';
 import { deploymentBodyParser } from './body';
 import { ANONYMOUS, pickFields } from './deployment';
 import type { Validator } from './validate';
@@ -24,8 +24,8 @@ export interface RecordContext {
   auth: AuthAdapter;
   resolveFeed: FeedResolver;
   validate: Validator;
-  /** The batch writer, or `undefined` to write each record in its own `store.record()` call. */
-  commits: GroupCommit | undefined;
+  /** The batch writer (awaited: resolves once the record is committed). */
+  writer: BatchWriter<never>;
   events: DeploymentEvents;
   logger: Logger;
   onRecorded: ((record: DeploymentRecord, context: DeployedContext) => void | Promise<void>) | undefined;
@@ -78,7 +78,7 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       let stored;
       try {
         await ctx.initStore();
-        stored = ctx.commits ? await ctx.commits.record(deployment) : (await ctx.store.record([deployment]))[0];
+        stored = await ctx.writer.write(deployment);
       } catch (err) {
         throw storageError(err, ctx.retryAfterSeconds);
       }

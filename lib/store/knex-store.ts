@@ -4,7 +4,7 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
-import { isMysql } from '../knex/dialect';
+import { isMysql, isSqlite } from '../knex/dialect';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, KeyInterval, NewDeployment, PackageRef, VersionScheme, VersionSchemeSetting } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
@@ -12,6 +12,8 @@ import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
+import { createKnexOutbox } from '../webhooks/outbox-store';
+import type { WebhookOutboxStore } from '../webhooks/types';
 
 export interface KnexStoreOptions {
   /**
@@ -46,8 +48,8 @@ export interface RebuildVersionKeysOptions {
   batchSize?: number;
 }
 
-/** The knex store: a {@link DeploymentStore} plus the knex instance it uses. */
-export interface KnexDeploymentStore extends DeploymentStore {
+/** The knex store: a {@link DeploymentStore} plus the knex instance it uses, and its webhook outbox. */
+export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore {
   readonly knex: Knex;
   current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
@@ -82,10 +84,12 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
       max: 1,
       afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
+          // First: the switch to WAL below needs the write lock, which another process (migrating the
+          // same file, say) may hold for a moment; wait for it instead of failing "database is locked".
+          conn.pragma('busy_timeout = 5000');
           conn.pragma('journal_mode = WAL');
           // FULL: a 200 means the record survives a power cut, not just a process crash.
           conn.pragma('synchronous = FULL');
-          conn.pragma('busy_timeout = 5000');
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -140,6 +144,15 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     return builtIn(scheme) && scheme.name === range.scheme ? range.keys : undefined;
   };
 
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 12 values a row stay under every parameter limit. */
+  const chunkSize = isSqlite(db) ? 500 : 1000;
+
+  async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < rows.length; i += chunkSize) ids.push(...(await insertRows(trx, rows.slice(i, i + chunkSize))));
+    return ids;
+  }
+
   async function insertRows(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
     if (!mysql) {
       const inserted = (await trx(DEPLOYMENTS_TABLE).insert(rows).returning('id')) as Array<{ id: number | string } | number>;
@@ -157,18 +170,34 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     return ids;
   }
 
+  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  const outbox = createKnexOutbox(db, init);
+  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+
   return {
     knex: db,
     init,
+    ...webhookMethods,
 
     async record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
       if (deployments.length === 0) return [];
       await init();
       const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version)));
+      if (await outbox.hasTargets()) {
+        // Some webhook target may want these records: records and their deliveries commit together.
+        return db.transaction(async (trx) => {
+          const ids = await insertRows(trx, rows);
+          const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+          await insertDeliveries(trx, await deliveriesFor(records));
+          return records;
+        });
+      }
       // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
       // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
       // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
-      const ids = mysql && !mysqlConsecutiveIds ? await db.transaction((trx) => insertRows(trx, rows)) : await insertRows(db, rows);
+      // More rows than one INSERT takes: several statements, so one transaction around them.
+      const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
+      const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
       return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
     },
 

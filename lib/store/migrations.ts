@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { isMysql, isPostgres } from '../knex/dialect';
 import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
 import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
+import { WEBHOOK_MIGRATIONS } from '../webhooks/migrations';
 
 export type { MigrateOptions, Migration } from '../knex/migrator';
 
@@ -91,6 +92,8 @@ export const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  // 030-039: the webhook outbox (lib/webhooks/migrations.ts).
+  ...WEBHOOK_MIGRATIONS,
 ];
 
 const migrator = createMigrator(MIGRATIONS, MIGRATIONS_TABLE);

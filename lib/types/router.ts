@@ -4,7 +4,7 @@
 import type { Request } from 'express';
 import type { ApiKeyConfig, AuthAdapter, Principal } from './auth';
 import type { DeploymentRecord, FieldLimits } from './record';
-import type { DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
+import type { BatchOptions, DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
 import type { DeploymentStore } from './store';
 import type { VersionSchemeSetting } from './versions';
 
@@ -56,18 +56,17 @@ export interface DeploymentRouterOptions {
    */
   historyPath?: string | false;
   /**
-   * Group commit: records that arrive while a write is in flight are written together, in one
-   * `store.record(batch)` call (one multi-row INSERT in one transaction), each answered 200 only after that
-   * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
+   * How records are written: concurrent records share one `store.record(batch)` call (one transaction),
+   * each answered 200 only after that commit. `retries` and `retryDelayMs` apply to the feed middleware
+   * only (a caller of the record endpoint is waiting: it gets 503 + Retry-After and retries itself); with
+   * `maxPending` records waiting, further records get 503 at once. Defaults to {@link BatchOptions}' defaults.
+   * (Replaces `groupCommit`, removed in 0.2.0: `groupCommit: { maxBatch }` is `batch: { maxSize }`.)
    */
-  groupCommit?: GroupCommitOptions | false;
-}
-
-/** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */
-export interface GroupCommitOptions {
+  batch?: BatchOptions;
   /**
-   * The most records written in one transaction; more waiting records go in the next one. From 1 to 1000.
-   * Defaults to 100.
+   * Webhooks (ProGet's "Deployed" webhook): targets, and the delivery worker's settings. Each committed
+   * record's deliveries are written in its transaction and sent from that durable outbox. Needs a store
+   * with an outbox (`createKnexStore()`). Defaults to none.
    */
-  maxBatch?: number;
+  webhooks?: import('../webhooks/types').WebhookOptions;
 }
