@@ -5,14 +5,18 @@
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
 import { isMysql, isSqlite } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, KeyInterval, NewDeployment, PackageRef, VersionScheme, VersionSchemeSetting } from '../types';
+import { UNKEYED, versionKey } from '../versions/keys';
+import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 import { checkOptionKeys } from '../options';
-import { createWorkerStore } from './worker/proxy';
+import { createWorkerStore, type WorkerStoreConfig } from './worker/proxy';
 import { createSqliteInserter, type SqliteInserter } from './worker/sqlite-insert';
+import { createKnexOutbox } from '../webhooks/outbox-store';
+import type { WebhookOutboxStore } from '../webhooks/types';
 
 export interface KnexStoreOptions {
   /**
@@ -27,6 +31,16 @@ export interface KnexStoreOptions {
   filename?: string;
   /** Run the shipped migrations on first use. Defaults to `true`. */
   migrate?: boolean;
+  /**
+   * The version scheme of each feed, as the router's option of the same name: the store keys each record's
+   * version in it when writing (`version_key`), so that ranges are index range scans. Give the store the
+   * same setting as the router (the router's default store gets the router's). After changing a feed's
+   * scheme, run `store.rebuildVersionKeys({ feedName })`. Defaults to every feed using
+   * `defaultVersionScheme`.
+   */
+  versionSchemes?: Readonly<Record<string, VersionSchemeSetting>> | ((feed: string) => VersionSchemeSetting | undefined);
+  /** The scheme of feeds `versionSchemes` does not name. Defaults to `"semver"`. */
+  defaultVersionScheme?: VersionSchemeSetting;
   /**
    * Deadlines, so that a database that stops answering (paused, not refused) fails requests with 503 +
    * `Retry-After` instead of hanging them. `acquireMs`: waiting for a connection (SQLite: for the write
@@ -47,7 +61,7 @@ export interface StoreTimeouts {
 /** The defaults of {@link StoreTimeouts}. */
 export const DEFAULT_STORE_TIMEOUTS: Readonly<Required<StoreTimeouts>> = Object.freeze({ acquireMs: 5000, statementMs: 10_000 });
 
-const STORE_OPTIONS = ['knex', 'filename', 'migrate', 'timeouts'];
+const STORE_OPTIONS = ['knex', 'filename', 'migrate', 'versionSchemes', 'defaultVersionScheme', 'timeouts'];
 
 function resolveTimeouts(timeouts: StoreTimeouts | undefined): Required<StoreTimeouts> {
   if (timeouts === undefined) return { ...DEFAULT_STORE_TIMEOUTS };
@@ -70,12 +84,28 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** The knex store: a {@link DeploymentStore} plus the knex instance it uses. */
-export interface KnexDeploymentStore extends DeploymentStore {
+/** What {@link KnexDeploymentStore.rebuildVersionKeys} is given. */
+export interface RebuildVersionKeysOptions {
+  /** Only this feed's records (exact name). Defaults to every feed. */
+  feedName?: string;
+  /** Rows read and updated per transaction. Defaults to 1000. */
+  batchSize?: number;
+}
+
+/** The knex store: a {@link DeploymentStore} plus the knex instance it uses, and its webhook outbox. */
+export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore {
   readonly knex: Knex;
   current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
   count(query: DeploymentQuery): Promise<number>;
+  /**
+   * Recomputes the stored version keys with the store's current `versionSchemes` (after a feed's scheme
+   * changed, or once after upgrading from a version without keys). Resolves to how many rows changed.
+   * Safe to run while the store is in use: records written meanwhile are keyed when written.
+   */
+  rebuildVersionKeys(options?: RebuildVersionKeysOptions): Promise<number>;
+  /** The version key the store gives `version` in `feedName` ("~" when its scheme cannot key it). */
+  versionKeyOf(feedName: string, version: string): string;
   init(): Promise<void>;
   close(): Promise<void>;
 }
@@ -100,10 +130,12 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, setting
       max: 1,
       afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
+          // First: the switch to WAL below needs the write lock, which another process (migrating the
+          // same file, say) may hold for a moment; wait for it instead of failing "database is locked".
+          conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
           conn.pragma('journal_mode = WAL');
           // FULL: a 200 means the record survives a power cut, not just a process crash.
           conn.pragma('synchronous = FULL');
-          conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -137,7 +169,8 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     throw new TypeError('createKnexStore: give either `knex` or `filename`, not both (`filename` is for the embedded SQLite store).');
   }
   const timeouts = resolveTimeouts(options.timeouts);
-  if (options.knex === undefined) {
+  const schemes = { versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme };
+  if (options.knex === undefined && cloneableSchemes(schemes)) {
     try {
       require.resolve('better-sqlite3');
     } catch {
@@ -148,9 +181,22 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
       migrate: options.migrate !== false,
       busyTimeoutMs: timeouts.acquireMs,
       timeoutMs: timeouts.acquireMs + timeouts.statementMs,
-    }) as KnexDeploymentStore;
+      ...schemes,
+    } as WorkerStoreConfig) as unknown as KnexDeploymentStore;
   }
-  return buildKnexStore(options.knex, { migrate: options.migrate !== false, owned: false, timeoutMs: timeouts.acquireMs + timeouts.statementMs });
+  // A knex instance of the caller's stays in this thread. So does an SQLite file whose version schemes are
+  // functions or objects of the host (they cannot be sent to a worker).
+  const owned = options.knex === undefined;
+  const db = options.knex ?? createSqliteKnex(options.filename, { busyTimeoutMs: timeouts.acquireMs });
+  return buildKnexStore(db, { migrate: options.migrate !== false, owned, timeoutMs: timeouts.acquireMs + timeouts.statementMs, ...schemes });
+}
+
+/** True when the version-scheme settings are names only, which a worker thread can be given. */
+function cloneableSchemes(s: { versionSchemes?: unknown; defaultVersionScheme?: unknown }): boolean {
+  if (s.defaultVersionScheme !== undefined && typeof s.defaultVersionScheme !== 'string') return false;
+  if (s.versionSchemes === undefined) return true;
+  if (typeof s.versionSchemes !== 'object' || s.versionSchemes === null) return false;
+  return Object.values(s.versionSchemes).every((v) => typeof v === 'string');
 }
 
 /** How {@link buildKnexStore} runs. */
@@ -163,6 +209,8 @@ export interface BuildOptions {
   /** The SQLite file, in the worker: inserts then go through one prepared statement of its own connection. */
   sqliteFile?: string;
   busyTimeoutMs?: number;
+  versionSchemes?: KnexStoreOptions['versionSchemes'];
+  defaultVersionScheme?: KnexStoreOptions['defaultVersionScheme'];
 }
 
 /** The knex store on a knex instance, in this thread (the worker builds the embedded one with it). */
@@ -186,7 +234,21 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
   const init = once(prepare);
 
-  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 11 values a row stay under every parameter limit. */
+  const schemeFor = schemeResolver(options.versionSchemes, options.defaultVersionScheme);
+  const builtIn = (scheme: VersionScheme) => VERSION_SCHEMES[scheme.name] === scheme;
+  const keyOf = (feed: string, version: string): string => {
+    const scheme = schemeFor(feed);
+    return builtIn(scheme) ? versionKey(scheme.name, version) : UNKEYED;
+  };
+  /** The range's key intervals, when the store keys the feed with the scheme that read the range. */
+  const keysFor = (query: DeploymentQuery): readonly KeyInterval[] | undefined => {
+    const range = query.versionRange;
+    if (!range?.keys || query.feedName === undefined) return undefined;
+    const scheme = schemeFor(query.feedName);
+    return builtIn(scheme) && scheme.name === range.scheme ? range.keys : undefined;
+  };
+
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 12 values a row stay under every parameter limit. */
   const chunkSize = isSqlite(db) ? 500 : 1000;
 
   async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
@@ -212,10 +274,23 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     return ids;
   }
 
+  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  const outbox = createKnexOutbox(db, init);
+  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+
   async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
     if (deployments.length === 0) return [];
     await init();
-    const rows = deployments.map(toRow);
+    const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version)));
+    if (await outbox.hasTargets()) {
+      // Some webhook target may want these records: records and their deliveries commit together.
+      return db.transaction(async (trx) => {
+        const ids = await insertChunked(trx, rows);
+        const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+        await insertDeliveries(trx, await deliveriesFor(records));
+        return records;
+      });
+    }
     if (options.sqliteFile !== undefined) {
       // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per batch.
       inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
@@ -234,17 +309,40 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
   /** A stream whose every batch (one query) has the deadline. */
   async function* streamWithDeadline(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
     await deadline(init(), 'a stream');
-    yield* streamRows(db, query, (batch) => deadline(batch, 'a stream'));
+    yield* streamRows(db, query, keysFor(query), (batch) => deadline(batch, 'a stream'));
   }
 
   return {
     knex: db,
     init: () => deadline(init(), 'the migrations'),
+    ...webhookMethods,
     record: (deployments) => deadline(record(deployments), 'an insert'),
-    list: (query) => deadline(init().then(() => listPage(db, query)), 'a query'),
-    current: (query) => deadline(init().then(() => listPage(db, { ...query, current: true })), 'a query'),
+    list: (query) => deadline(init().then(() => listPage(db, query, keysFor(query))), 'a query'),
+    current: (query) => deadline(init().then(() => listPage(db, { ...query, current: true }, keysFor(query))), 'a query'),
     stream: streamWithDeadline,
-    count: (query) => deadline(init().then(() => countRows(db, query)), 'a count'),
+    count: (query) => deadline(init().then(() => countRows(db, query, keysFor(query))), 'a count'),
+    versionKeyOf: keyOf,
+    async rebuildVersionKeys(rebuild: RebuildVersionKeysOptions = {}): Promise<number> {
+      await init();
+      const size = rebuild.batchSize ?? 1000;
+      let last = 0;
+      let changed = 0;
+      for (;;) {
+        const q = db(DEPLOYMENTS_TABLE).select('id', 'feed_name', 'version', 'version_key').where('id', '>', last).orderBy('id').limit(size);
+        if (rebuild.feedName !== undefined) q.where('feed_name', rebuild.feedName);
+        const rows = (await q) as Array<{ id: number | string; feed_name: string; version: string; version_key: string }>;
+        const updates = rows.map((r) => ({ id: r.id, key: keyOf(r.feed_name, r.version), old: r.version_key })).filter((u) => u.key !== u.old);
+        if (updates.length > 0) {
+          await db.transaction(async (trx) => {
+            for (const u of updates) await trx(DEPLOYMENTS_TABLE).where('id', u.id).update({ version_key: u.key });
+          });
+          changed += updates.length;
+        }
+        if (rows.length < size) return changed;
+        last = Number(rows[rows.length - 1]!.id);
+      }
+    },
+
     async close(): Promise<void> {
       inserter?.close();
       inserter = undefined;

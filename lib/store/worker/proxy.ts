@@ -12,7 +12,8 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { VERSION_SCHEMES } from '../../versions/registry';
+import { schemeResolver, VERSION_SCHEMES } from '../../versions/registry';
+import { UNKEYED, versionKey } from '../../versions/keys';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore } from '../../types';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { argToWire, errorFromWire, type Reply, type Request } from './wire';
@@ -23,6 +24,9 @@ export interface WorkerStoreConfig {
   busyTimeoutMs: number;
   /** Deadline of each call, in milliseconds. */
   timeoutMs: number;
+  /** Scheme names only (the store keeps a host's functions and objects in-process). */
+  versionSchemes?: Readonly<Record<string, string>>;
+  defaultVersionScheme?: string;
 }
 
 /** Items per pull of a stream: one message per batch, and no more read ahead than that. */
@@ -156,7 +160,13 @@ export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
     return { records, nextCursor: more && last ? encodeCursor({ date: last.date.toISOString(), id: Number(last.id) }) : undefined };
   }
 
+  const schemeFor = schemeResolver(config.versionSchemes, config.defaultVersionScheme);
   const local: Record<string, unknown> = {
+    /** Synchronous, so answered here, with the same settings as the worker's. */
+    versionKeyOf(feedName: string, version: string): string {
+      const scheme = schemeFor(feedName);
+      return VERSION_SCHEMES[scheme.name] === scheme ? versionKey(scheme.name, version) : UNKEYED;
+    },
     async close() {
       if (closed) return;
       if (worker) await call('close', []).catch(() => undefined);

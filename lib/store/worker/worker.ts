@@ -14,7 +14,7 @@ const config = workerData as WorkerStoreConfig;
 const knex = createSqliteKnex(config.filename, { busyTimeoutMs: config.busyTimeoutMs });
 // ":memory:" is one database per connection: there, inserts go through knex's connection too.
 const inMemory = config.filename === '' || config.filename === ':memory:' || /mode=memory/.test(config.filename);
-const store = buildKnexStore(knex, { migrate: config.migrate, owned: true, sqliteFile: inMemory ? undefined : config.filename, busyTimeoutMs: config.busyTimeoutMs }) as unknown as Record<string, unknown>;
+const store = buildKnexStore(knex, { migrate: config.migrate, owned: true, sqliteFile: inMemory ? undefined : config.filename, busyTimeoutMs: config.busyTimeoutMs, versionSchemes: config.versionSchemes, defaultVersionScheme: config.defaultVersionScheme }) as unknown as Record<string, unknown>;
 const iterators = new Map<number, AsyncIterator<unknown>>();
 let nextIterator = 1;
 const port = parentPort!;
