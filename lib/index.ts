@@ -63,4 +63,5 @@ export {
 export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
+export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';

@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
+import { openApiDocument, OPENAPI_PATH } from './openapi/document';
 import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
@@ -145,6 +146,11 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
+  // The OpenAPI 3.1 document of these endpoints, with the mount point as its server.
+  router.get(OPENAPI_PATH, (req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.json(openApiDocument({ historyPath: historyPath ?? false, serverUrl: req.baseUrl || '/' }));
+  });
   if (historyPath !== undefined) {
     const page = historyPageHandler(readContext, RECORD_PATH);
     // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
