@@ -65,3 +65,4 @@ export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
 export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
+export { runCli, VERBS, EXIT, ENV as CLI_ENV, type Verb, type CliIo } from './cli';
