@@ -31,7 +31,9 @@ export {
   DEFAULT_SQLITE_FILE,
   type KnexStoreOptions,
   type KnexDeploymentStore,
+  type RebuildVersionKeysOptions,
 } from './store/knex-store';
+export { versionKey } from './versions/keys';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -42,6 +44,9 @@ export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { DEPLOYED_EVENT } from './write/events';
 export { BATCH_DEFAULTS } from './write/batch-writer';
+export { generateWebhookSecret } from './webhooks/signing';
+export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
+export { DEFAULT_RETRY_SCHEDULE, WEBHOOK_EVENT_TYPES } from './webhooks/config';
 export type * from './types';
 export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
 export { hostPrincipal } from './downloads/host-principal';

@@ -5,11 +5,15 @@
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
 import { isMysql, isSqlite } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, KeyInterval, NewDeployment, PackageRef, VersionScheme, VersionSchemeSetting } from '../types';
+import { UNKEYED, versionKey } from '../versions/keys';
+import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
+import { createKnexOutbox } from '../webhooks/outbox-store';
+import type { WebhookOutboxStore } from '../webhooks/types';
 
 export interface KnexStoreOptions {
   /**
@@ -24,14 +28,40 @@ export interface KnexStoreOptions {
   filename?: string;
   /** Run the shipped migrations on first use. Defaults to `true`. */
   migrate?: boolean;
+  /**
+   * The version scheme of each feed, as the router's option of the same name: the store keys each record's
+   * version in it when writing (`version_key`), so that ranges are index range scans. Give the store the
+   * same setting as the router (the router's default store gets the router's). After changing a feed's
+   * scheme, run `store.rebuildVersionKeys({ feedName })`. Defaults to every feed using
+   * `defaultVersionScheme`.
+   */
+  versionSchemes?: Readonly<Record<string, VersionSchemeSetting>> | ((feed: string) => VersionSchemeSetting | undefined);
+  /** The scheme of feeds `versionSchemes` does not name. Defaults to `"semver"`. */
+  defaultVersionScheme?: VersionSchemeSetting;
 }
 
-/** The knex store: a {@link DeploymentStore} plus the knex instance it uses. */
-export interface KnexDeploymentStore extends DeploymentStore {
+/** What {@link KnexDeploymentStore.rebuildVersionKeys} is given. */
+export interface RebuildVersionKeysOptions {
+  /** Only this feed's records (exact name). Defaults to every feed. */
+  feedName?: string;
+  /** Rows read and updated per transaction. Defaults to 1000. */
+  batchSize?: number;
+}
+
+/** The knex store: a {@link DeploymentStore} plus the knex instance it uses, and its webhook outbox. */
+export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore {
   readonly knex: Knex;
   current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
   count(query: DeploymentQuery): Promise<number>;
+  /**
+   * Recomputes the stored version keys with the store's current `versionSchemes` (after a feed's scheme
+   * changed, or once after upgrading from a version without keys). Resolves to how many rows changed.
+   * Safe to run while the store is in use: records written meanwhile are keyed when written.
+   */
+  rebuildVersionKeys(options?: RebuildVersionKeysOptions): Promise<number>;
+  /** The version key the store gives `version` in `feedName` ("~" when its scheme cannot key it). */
+  versionKeyOf(feedName: string, version: string): string;
   init(): Promise<void>;
   close(): Promise<void>;
 }
@@ -54,10 +84,12 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
       max: 1,
       afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
         try {
+          // First: the switch to WAL below needs the write lock, which another process (migrating the
+          // same file, say) may hold for a moment; wait for it instead of failing "database is locked".
+          conn.pragma('busy_timeout = 5000');
           conn.pragma('journal_mode = WAL');
           // FULL: a 200 means the record survives a power cut, not just a process crash.
           conn.pragma('synchronous = FULL');
-          conn.pragma('busy_timeout = 5000');
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -98,7 +130,21 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
   const init = once(prepare);
 
-  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 11 values a row stay under every parameter limit. */
+  const schemeFor = schemeResolver(options.versionSchemes, options.defaultVersionScheme);
+  const builtIn = (scheme: VersionScheme) => VERSION_SCHEMES[scheme.name] === scheme;
+  const keyOf = (feed: string, version: string): string => {
+    const scheme = schemeFor(feed);
+    return builtIn(scheme) ? versionKey(scheme.name, version) : UNKEYED;
+  };
+  /** The range's key intervals, when the store keys the feed with the scheme that read the range. */
+  const keysFor = (query: DeploymentQuery): readonly KeyInterval[] | undefined => {
+    const range = query.versionRange;
+    if (!range?.keys || query.feedName === undefined) return undefined;
+    const scheme = schemeFor(query.feedName);
+    return builtIn(scheme) && scheme.name === range.scheme ? range.keys : undefined;
+  };
+
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 12 values a row stay under every parameter limit. */
   const chunkSize = isSqlite(db) ? 500 : 1000;
 
   async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
@@ -124,14 +170,28 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     return ids;
   }
 
+  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  const outbox = createKnexOutbox(db, init);
+  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+
   return {
     knex: db,
     init,
+    ...webhookMethods,
 
     async record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
       if (deployments.length === 0) return [];
       await init();
-      const rows = deployments.map(toRow);
+      const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version)));
+      if (await outbox.hasTargets()) {
+        // Some webhook target may want these records: records and their deliveries commit together.
+        return db.transaction(async (trx) => {
+          const ids = await insertRows(trx, rows);
+          const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+          await insertDeliveries(trx, await deliveriesFor(records));
+          return records;
+        });
+      }
       // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
       // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
       // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
@@ -143,22 +203,45 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
 
     async list(query: DeploymentQuery): Promise<DeploymentPage> {
       await init();
-      return listPage(db, query);
+      return listPage(db, query, keysFor(query));
     },
 
     async current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage> {
       await init();
-      return listPage(db, { ...query, current: true });
+      return listPage(db, { ...query, current: true }, keysFor(query));
     },
 
     async *stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
       await init();
-      yield* streamRows(db, query);
+      yield* streamRows(db, query, keysFor(query));
     },
 
     async count(query: DeploymentQuery): Promise<number> {
       await init();
-      return countRows(db, query);
+      return countRows(db, query, keysFor(query));
+    },
+
+    versionKeyOf: keyOf,
+
+    async rebuildVersionKeys(rebuild: RebuildVersionKeysOptions = {}): Promise<number> {
+      await init();
+      const size = rebuild.batchSize ?? 1000;
+      let last = 0;
+      let changed = 0;
+      for (;;) {
+        const q = db(DEPLOYMENTS_TABLE).select('id', 'feed_name', 'version', 'version_key').where('id', '>', last).orderBy('id').limit(size);
+        if (rebuild.feedName !== undefined) q.where('feed_name', rebuild.feedName);
+        const rows = (await q) as Array<{ id: number | string; feed_name: string; version: string; version_key: string }>;
+        const updates = rows.map((r) => ({ id: r.id, key: keyOf(r.feed_name, r.version), old: r.version_key })).filter((u) => u.key !== u.old);
+        if (updates.length > 0) {
+          await db.transaction(async (trx) => {
+            for (const u of updates) await trx(DEPLOYMENTS_TABLE).where('id', u.id).update({ version_key: u.key });
+          });
+          changed += updates.length;
+        }
+        if (rows.length < size) return changed;
+        last = Number(rows[rows.length - 1]!.id);
+      }
     },
 
     async close(): Promise<void> {
