@@ -34,6 +34,9 @@ export {
   type RebuildVersionKeysOptions,
 } from './store/knex-store';
 export { versionKey } from './versions/keys';
+export { matchAdvisories, type AdvisoryAnswer, type AdvisoryMatch, type AdvisoryReport, type MatchFeed, type MatchStore } from './advisories/match';
+export { readAdvisories, type Advisory, type AffectedPackage, type OsvRange, type OsvEvent } from './advisories/osv';
+export { ECOSYSTEM_SCHEMES } from './advisories/ecosystems';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,

@@ -18,6 +18,8 @@ import { RECORD_PATH, recordHandlers } from './record/endpoint';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
+import { ecosystemResolver } from './advisories/ecosystems';
+import { advisoryHandlers, type AdvisoryContext } from './read/advisories';
 import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
 import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
@@ -36,7 +38,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal', 'webhooks',
+  'versionSchemes', 'defaultVersionScheme', 'ecosystems', 'advisoryBodyLimit', 'historyPath', 'batch', 'principal', 'webhooks',
 ] as const;
 
 /**
@@ -159,6 +161,13 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       nudge: () => webhooks.nudge(),
     }, answerError);
   }
+  const ecosystems = ecosystemResolver(options.ecosystems, options.versionSchemes);
+  const advisoryContext: AdvisoryContext = {
+    ...readContext,
+    ecosystemOf: ecosystems.ecosystemOf,
+    knownFeeds: [...new Set([...(readContext.feedList ?? []), ...ecosystems.namedFeeds])],
+  };
+  router.post(`${RECORD_PATH}/advisories`, ...advisoryHandlers(advisoryContext, options.advisoryBodyLimit ?? '10mb'), answerError);
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
