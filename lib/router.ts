@@ -9,7 +9,7 @@ import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
 import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
-import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
+import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, OptionsError, readOptions } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
 import { createValidator } from './record/validate';
@@ -31,23 +31,26 @@ export type DeploymentRouter = Router & {
   close(): Promise<void>;
 };
 
-const KNOWN_OPTIONS = [
+const KNOWN_OPTIONS = optionNames<DeploymentRouterOptions>()(
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
   'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
-] as const;
+);
 
 /** Where the History pages are mounted unless `historyPath` says otherwise. */
 export const DEFAULT_HISTORY_PATH = '/deployments';
 
 function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   if (options.auth !== undefined && options.apiKeys !== undefined) {
-    throw new TypeError('createDeploymentRouter: give either `auth` or `apiKeys`, not both.');
+    throw new OptionsError('invalid_option', 'createDeploymentRouter', 'createDeploymentRouter: give either `auth` or `apiKeys`, not both.', { option: 'apiKeys' });
   }
   if (options.apiKeys !== undefined) return apiKeyAuth({ keys: options.apiKeys });
   if (options.auth === undefined) {
-    throw new TypeError(
+    throw new OptionsError(
+      'missing_option',
+      'createDeploymentRouter',
       'createDeploymentRouter: say who may record deployments. Pass `apiKeys: [{ name, key }]`, ' +
         '`auth: apiKeyAuth({ keys })`, `auth: customAuth({ authenticate })`, or `auth: anonymousAuth()` for an open server.',
+      { option: 'auth' },
     );
   }
   checkMethods('createDeploymentRouter: options.auth', options.auth, ['authenticate', 'authorize'], 'Use apiKeyAuth(), anonymousAuth(), customAuth() or an object implementing AuthAdapter.');
@@ -58,7 +61,7 @@ function historyPathOf(setting: string | false | undefined): string | undefined 
   if (setting === false) return undefined;
   if (setting === undefined) return DEFAULT_HISTORY_PATH;
   if (typeof setting !== 'string' || !/^\/[\w./-]*$/.test(setting)) {
-    throw new TypeError('createDeploymentRouter: options.historyPath must be a path such as "/deployments", or false for no History pages.');
+    invalidOption('createDeploymentRouter', 'historyPath', 'must be a path such as "/deployments", or false for no History pages.');
   }
   return setting.replace(/\/+$/, '') || DEFAULT_HISTORY_PATH;
 }
@@ -69,13 +72,10 @@ function historyPathOf(setting: string | false | undefined): string | undefined 
  * @example
  * app.use(createDeploymentRouter({ apiKeys: [{ name: 'ci', key: process.env.DEPLOYMENTS_API_KEY! }] }));
  */
-export function createDeploymentRouter(options: DeploymentRouterOptions): DeploymentRouter {
+export function createDeploymentRouter(given: DeploymentRouterOptions): DeploymentRouter {
   // eslint-disable-next-line prefer-rest-params
   checkCalledAsFactory('createDeploymentRouter', arguments);
-  if (!options || typeof options !== 'object') {
-    throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
-  }
-  checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
+  const options = readOptions('createDeploymentRouter', given, KNOWN_OPTIONS, '{ apiKeys: [{ name: "ci", key: "..." }] }', { required: true });
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
   // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
@@ -83,9 +83,15 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const store = options.store ?? createKnexStore();
   checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
+  checkMethods('createDeploymentRouter: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
   const events = options.events ?? createEvents();
-  const resolveFeed = feedResolver(options.feeds);
+  checkMethods('createDeploymentRouter: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as another router\'s `events`, or leave it out.');
+  const resolveFeed = feedResolver('createDeploymentRouter', options.feeds);
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) invalidOption('createDeploymentRouter', 'retryAfterSeconds', `must be a whole number of seconds; got ${String(retryAfterSeconds)}.`);
+  for (const fn of ['onRecorded'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('createDeploymentRouter', fn, 'must be a function, or left out.');
+  }
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
 
@@ -95,7 +101,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     store,
     auth,
     resolveFeed,
-    validate: createValidator({ limits: options.limits }),
+    validate: createValidator({ limits: options.limits }, 'createDeploymentRouter'),
     // Group commit: concurrent records share one transaction; each is still answered only after its commit.
     commits: options.groupCommit === false
       ? undefined

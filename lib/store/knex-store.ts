@@ -7,6 +7,7 @@ import { once } from '../util/once';
 import { isMysql } from '../knex/dialect';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
 import { migrateDeploymentStore } from './migrations';
+import { readKnexStoreOptions } from './store-options';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
@@ -76,10 +77,8 @@ export { applyFilters, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './queries';
  * createKnexStore()                                  // SQLite file package-deployments.sqlite
  * createKnexStore({ knex: knex({ client: 'pg', connection: process.env.DATABASE_URL }) })
  */
-export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentStore {
-  if (options.knex !== undefined && typeof (options.knex as unknown as { schema?: unknown }).schema !== 'object') {
-    throw new TypeError('createKnexStore({ knex }): `knex` must be a knex instance, as returned by knex({ client, connection }).');
-  }
+export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
+  const options = readKnexStoreOptions(given);
   const owned = options.knex === undefined;
   const db = options.knex ?? createSqliteKnex(options.filename);
   const mysql = isMysql(db);
