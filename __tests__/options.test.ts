@@ -152,6 +152,15 @@ describe('a wrong value', () => {
     expect((await refusal(() => createDeploymentRouter({}))).code).toBe('missing_option');
   });
 
+  test('an option an earlier version took says removed_option and names its replacement', async () => {
+    const router = await refusal(() => createDeploymentRouter({ auth: anonymousAuth(), groupCommit: { maxBatch: 10 } } as never));
+    expect([router.code, router.option]).toEqual(['removed_option', 'groupCommit']);
+    expect(router.message).toContain('batch: { maxSize }');
+    const feeds = await refusal(() => feedDeployments({ queue: { batchSize: 10 } } as never));
+    expect([feeds.code, feeds.option]).toEqual(['removed_option', 'queue']);
+    expect(feeds.message).toContain('batch.maxSize');
+  });
+
   test('a factory handed to app.use() uncalled says not_called', async () => {
     const req = { method: 'GET', headers: {} };
     const error = await refusal(() => (feedDeployments as unknown as (...a: unknown[]) => unknown)(req, {}, () => undefined));

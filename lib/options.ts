@@ -9,6 +9,8 @@
 export type OptionsErrorCode =
   /** An option name the factory does not know (usually a typo: the message names the closest one). */
   | 'unknown_option'
+  /** An option an earlier version took, since removed or renamed: the message names its replacement. */
+  | 'removed_option'
   /** An option has the wrong type or an out-of-range value; or the options are not an object. */
   | 'invalid_option'
   /** A required option is missing. */
@@ -94,7 +96,7 @@ export function optionNames<T extends object>() {
 
 /**
  * Reads a factory's options once: `undefined` is `{}` unless `required`; anything but a plain object
- * throws; unknown names throw with the closest valid one. Returns a frozen shallow copy, the factory's
+ * throws; a `removed` name throws with its replacement; unknown names throw with the closest valid one. Returns a frozen shallow copy, the factory's
  * private view from then on.
  */
 export function readOptions<T extends object>(
@@ -102,11 +104,14 @@ export function readOptions<T extends object>(
   options: T | undefined,
   known: readonly (keyof T & string)[],
   usage: string,
-  { required = false }: { required?: boolean } = {},
+  { required = false, removed = {} }: { required?: boolean; removed?: Readonly<Record<string, string>> } = {},
 ): Readonly<T> {
   if (options === undefined && !required) return Object.freeze({}) as Readonly<T>;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new OptionsError(required && options === undefined ? 'missing_option' : 'invalid_option', factory, `${factory}(options) needs an options object, for example ${usage}.`);
+  }
+  for (const name of Object.keys(removed)) {
+    if (Object.prototype.hasOwnProperty.call(options, name)) throw new OptionsError('removed_option', factory, `${factory}: ${removed[name]}`, { option: name });
   }
   checkOptionKeys(factory, options, known);
   return Object.freeze({ ...options });

@@ -1,14 +1,15 @@
 /**
  * createDeploymentRouter(): ProGet's record endpoint, `POST /api/package-deployment/`, and the read API
- * (`GET /api/package-deployment`, `.../current`) and History pages (`/deployments/{feed}/{package}`).
+ * (`GET /api/package-deployment`, `.../current`) and History pages (`/-/deployments/{feed}/{package}`).
  * Composition only: each path's work is in its feature folder (record/, read/).
  */
 import { Router } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
+import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
-import { createGroupCommit, resolveMaxBatch } from './write/group-commit';
+import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
 import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, OptionsError, readOptions } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
@@ -33,11 +34,15 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = optionNames<DeploymentRouterOptions>()(
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal',
 );
 
-/** Where the History pages are mounted unless `historyPath` says otherwise. */
-export const DEFAULT_HISTORY_PATH = '/deployments';
+/**
+ * Where the History pages are mounted unless `historyPath` says otherwise. Under `/-/`, where no npm
+ * package name can be (names cannot start with `-`): a router mounted at a registry's root never
+ * answers a package's URL.
+ */
+export const DEFAULT_HISTORY_PATH = '/-/deployments';
 
 function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   if (options.auth !== undefined && options.apiKeys !== undefined) {
@@ -75,7 +80,12 @@ function historyPathOf(setting: string | false | undefined): string | undefined 
 export function createDeploymentRouter(given: DeploymentRouterOptions): DeploymentRouter {
   // eslint-disable-next-line prefer-rest-params
   checkCalledAsFactory('createDeploymentRouter', arguments);
-  const options = readOptions('createDeploymentRouter', given, KNOWN_OPTIONS, '{ apiKeys: [{ name: "ci", key: "..." }] }', { required: true });
+  const options = readOptions('createDeploymentRouter', given, KNOWN_OPTIONS, '{ apiKeys: [{ name: "ci", key: "..." }] }', {
+    required: true,
+    removed: {
+      groupCommit: 'the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).',
+    },
+  });
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
   // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
@@ -94,6 +104,19 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   }
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  if (options.principal !== undefined && typeof options.principal !== 'function') {
+    invalidOption('createDeploymentRouter', 'principal', 'must be a function (req) => principal | null, or left out to use req.user.');
+  }
+  const principalOfHost = options.principal ?? hostPrincipal;
+  // Errors are answered on the router's own routes only: an error the host raised before this router (a
+  // body parser of its own, a registry's login) passes through untouched, as does every request the
+  // router does not answer.
+  const answerError = answerErrors(logger);
+
+  const writer = createBatchWriter<never>(store, resolveBatchOptions('createDeploymentRouter', options.batch), {
+    committed: () => undefined,
+    lost: () => undefined,
+  });
 
   const router = Router({ strict: false });
 
@@ -102,10 +125,8 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     auth,
     resolveFeed,
     validate: createValidator({ limits: options.limits }, 'createDeploymentRouter'),
-    // Group commit: concurrent records share one transaction; each is still answered only after its commit.
-    commits: options.groupCommit === false
-      ? undefined
-      : createGroupCommit(store, { maxBatch: resolveMaxBatch('createDeploymentRouter', options.groupCommit) }),
+    // Concurrent records share one transaction; each is still answered only after its commit.
+    writer,
     events,
     logger,
     onRecorded: options.onRecorded,
@@ -113,7 +134,8 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     retryAfterSeconds,
     initStore,
     initAuth,
-  }));
+    hostPrincipal: principalOfHost,
+  }), answerError);
 
   // Reading: the read API and the History page, behind the same auth adapter (Feeds_ViewPackage).
   const readContext: ReadContext = {
@@ -126,24 +148,25 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     initAuth,
     logger,
     retryAfterSeconds,
+    hostPrincipal: principalOfHost,
   };
-  router.get(RECORD_PATH, readHandler(readContext, false));
-  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
+  router.get(RECORD_PATH, readHandler(readContext, false), answerError);
+  router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
   if (historyPath !== undefined) {
     const page = historyPageHandler(readContext, RECORD_PATH);
-    router.get(`${historyPath}/:feed/:package`, page);
-    router.get(`${historyPath}/:feed/:package/:version`, page);
+    // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
+    router.get(`${historyPath}/:feed/:p1`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2`, page, answerError);
+    router.get(`${historyPath}/:feed/:p1/:p2/:p3`, page, answerError);
   }
-
-  router.use(RECORD_PATH, answerErrors(logger));
-  if (historyPath !== undefined) router.use(historyPath, answerErrors(logger));
 
   return Object.assign(router, {
     events,
     store,
     auth,
     async close() {
+      await writer.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },

@@ -2,6 +2,7 @@
  * The default adapter: API keys the ProGet way, each scoped to feeds and privileges, compared in
  * constant time; anonymous access only where granted; Basic "pseudo-keys" through a user callback.
  */
+import { HOST_PRINCIPAL_KIND } from './host-principal';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { checkOptionKeys, invalidOption, optionNames, readOptions } from '../options';
 import type { ApiKeyAuthOptions, ApiKeyConfig, AuthAdapter, Principal, Privilege } from '../types';
@@ -88,7 +89,8 @@ export function apiKeyAuth(given: ApiKeyAuthOptions): AuthAdapter {
       }
       const entry = byPrincipal.get(principal);
       if (entry) return entry.privileges.includes(privilege) && feedAllowed(entry.feeds, feed);
-      if (userPrincipals.has(principal)) {
+      // Users of the `users` callback, and the host's own users (the router's `principal` option).
+      if (userPrincipals.has(principal) || principal.kind === HOST_PRINCIPAL_KIND) {
         return options.authorizeUser ? !!(await options.authorizeUser(principal, privilege, feed)) : true;
       }
       return false;

@@ -17,7 +17,7 @@ import { createEvents, emitDeployed } from '../write/events';
 import { feedResolver } from '../feeds/catalogue';
 import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, readOptions } from '../options';
 import { once } from '../util/once';
-import { createRecordingQueue } from '../write/recording-queue';
+import { createBatchWriter, resolveBatchOptions } from '../write/batch-writer';
 import { createKnexStore } from '../store/knex-store';
 import { createValidator } from '../record/validate';
 import { countBodyBytes, deliveredInFull } from './body-bytes';
@@ -57,7 +57,7 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
 /** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
 const WATCHED = Symbol.for('package-deployments.feed-download');
 
-const KNOWN_OPTIONS = optionNames<FeedDeploymentsOptions>()('store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'queue', 'onRecorded', 'events', 'logger');
+const KNOWN_OPTIONS = optionNames<FeedDeploymentsOptions>()('store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'batch', 'onRecorded', 'events', 'logger');
 
 /**
  * Creates the feed-download middleware.
@@ -71,7 +71,11 @@ const KNOWN_OPTIONS = optionNames<FeedDeploymentsOptions>()('store', 'auth', 'pr
 export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeploymentsMiddleware {
   // eslint-disable-next-line prefer-rest-params
   checkCalledAsFactory('feedDeployments', arguments);
-  const options = readOptions('feedDeployments', given, KNOWN_OPTIONS, '{ store, auth, events: router.events }');
+  const options = readOptions('feedDeployments', given, KNOWN_OPTIONS, '{ store, auth, events: router.events }', {
+    removed: {
+      queue: 'the queue option was removed; use batch: { maxSize, maxPending, retries, retryDelayMs } instead (queue.batchSize is now batch.maxSize, queue.maxQueued is batch.maxPending).',
+    },
+  });
   const ownsStore = options.store === undefined;
   const store = options.store ?? createKnexStore();
   checkMethods('feedDeployments: options.store', store, ['record'], 'Use createKnexStore() or an object implementing DeploymentStore.');
@@ -94,7 +98,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   const report = createReporter(events, logger);
   const settling = new Set<Promise<void>>();
 
-  const queue = createRecordingQueue<DeployedContext>(store, options.queue ?? {}, {
+  const queue = createBatchWriter<DeployedContext>(store, resolveBatchOptions('feedDeployments', options.batch), {
     committed(record, context) {
       emitDeployed(events, logger, options.onRecorded, record, context);
     },

@@ -11,7 +11,7 @@ import { requestPath } from '../http/request-path';
 import type { FeedResolver } from '../feeds/catalogue';
 import { ANONYMOUS, parseDeploymentDate } from '../record/deployment';
 import type { Validator } from '../record/validate';
-import type { RecordingQueue } from '../write/recording-queue';
+import type { BatchWriter } from '../write/batch-writer';
 import { SERVED_PACKAGE_LOCAL } from './events';
 import { isPartial, type Intake } from './intake';
 import type { Reporter } from './report';
@@ -25,7 +25,7 @@ export interface SettleContext {
   servedOf(req: Request, res: Response): ServedPackage | undefined | null;
   resolveFeed: FeedResolver;
   validate: Validator;
-  queue: RecordingQueue<DeployedContext>;
+  queue: BatchWriter<DeployedContext>;
   report: Reporter;
 }
 
@@ -80,5 +80,5 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   if (!result.ok) {
     return skip(req, intake, 'invalid_package', `the package read from the URL is not valid: ${formatProblems(result.problems).replace(/\n/g, ' ')}`, { status, problems: result.problems });
   }
-  ctx.queue.push(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
+  ctx.queue.enqueue(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
 }

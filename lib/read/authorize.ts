@@ -12,8 +12,13 @@ import type { ReadContext } from './context';
 import { badQuery, type ReadRequest } from './parameters';
 import type { DeploymentQuery, Principal } from '../types';
 
-/** Who is calling: the adapter's principal, or `null`; refused credentials are a 403. */
+/**
+ * Who is calling: the host's principal (the router's `principal` option) when the host established one,
+ * else the adapter's principal, or `null`; refused credentials are a 403.
+ */
 export async function principalOf(ctx: ReadContext, req: Request): Promise<Principal | null> {
+  const host = ctx.hostPrincipal?.(req);
+  if (host) return host;
   await ctx.initAuth();
   const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
   if (authenticated === false) throw forbidden();

@@ -1,6 +1,7 @@
 /** What the read handlers (and the History page) need from the router. */
 import type { FeedResolver } from '../feeds/catalogue';
-import type { AuthAdapter, DeploymentStore, Logger, VersionScheme } from '../types';
+import type { Request } from 'express';
+import type { AuthAdapter, DeploymentStore, Logger, Principal, VersionScheme } from '../types';
 
 export interface ReadContext {
   store: DeploymentStore;
@@ -13,5 +14,7 @@ export interface ReadContext {
   initAuth(): Promise<void>;
   logger: Logger;
   retryAfterSeconds: number;
+  /** The principal the host's own login established (the router's `principal` option), if any. */
+  hostPrincipal?: (req: Request) => Principal | null | undefined;
 }
 

@@ -2,6 +2,7 @@
  * The read API's query parameters: read from the raw query string (whatever query parser the host
  * configured), each known one at most once, turned into a store query with every problem named.
  */
+import { splitScopedName } from '../record/scoped-name';
 import type { Request } from 'express';
 import { DeploymentError, formatProblems } from '../http/errors';
 import { parseDeploymentDate } from '../record/deployment';
@@ -80,6 +81,12 @@ export function toReadRequest(values: Map<string, string>, problems: Problem[] =
   // group= (empty) asks for packages without a group.
   query.groupName = text('group', false);
   query.packageName = text('package');
+  if (query.packageName !== undefined) {
+    // package=@acme/widget is npm's spelling of group=@acme&package=widget.
+    const split = splitScopedName(query.packageName, query.groupName);
+    query.packageName = split.packageName;
+    if (split.groupName !== undefined) query.groupName = split.groupName;
+  }
   query.version = text('version');
   query.target = text('target');
   query.targetPrefix = text('targetPrefix');

@@ -9,7 +9,7 @@ import { extractCredentials } from '../http/credentials';
 import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError } from '../http/errors';
 import type { FeedResolver } from '../feeds/catalogue';
 import { emitDeployed } from '../write/events';
-import type { GroupCommit } from '../write/group-commit';
+import type { BatchWriter } from '../write/batch-writer';
 import { deploymentBodyParser } from './body';
 import { ANONYMOUS, pickFields } from './deployment';
 import type { Validator } from './validate';
@@ -24,8 +24,8 @@ export interface RecordContext {
   auth: AuthAdapter;
   resolveFeed: FeedResolver;
   validate: Validator;
-  /** The batch writer, or `undefined` to write each record in its own `store.record()` call. */
-  commits: GroupCommit | undefined;
+  /** The batch writer (awaited: resolves once the record is committed). */
+  writer: BatchWriter<never>;
   events: DeploymentEvents;
   logger: Logger;
   onRecorded: ((record: DeploymentRecord, context: DeployedContext) => void | Promise<void>) | undefined;
@@ -33,6 +33,8 @@ export interface RecordContext {
   retryAfterSeconds: number;
   initStore(): Promise<void>;
   initAuth(): Promise<void>;
+  /** The principal the host's own login established (the router's `principal` option), if any. */
+  hostPrincipal?: (req: Request) => Principal | null | undefined;
 }
 
 /** The FeedName of a body (matched case-insensitively, trimmed), when it is a non-empty string. */
@@ -47,10 +49,14 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
   async function record(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       const receivedAt = new Date();
-      await ctx.initAuth();
-      const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
-      if (authenticated === false) throw forbidden();
-      const principal: Principal | null = authenticated ?? null;
+      // The host's own login first (it is only asked about, below); else the credentials the request presents.
+      let principal: Principal | null = ctx.hostPrincipal?.(req) ?? null;
+      if (principal === null) {
+        await ctx.initAuth();
+        const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
+        if (authenticated === false) throw forbidden();
+        principal = authenticated ?? null;
+      }
 
       if (req.body === undefined || req.headers['content-length'] === '0') {
         throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
@@ -72,7 +78,7 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       let stored;
       try {
         await ctx.initStore();
-        stored = ctx.commits ? await ctx.commits.record(deployment) : (await ctx.store.record([deployment]))[0];
+        stored = await ctx.writer.write(deployment);
       } catch (err) {
         throw storageError(err, ctx.retryAfterSeconds);
       }

@@ -4,7 +4,7 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
-import { isMysql } from '../knex/dialect';
+import { isMysql, isSqlite } from '../knex/dialect';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
 import { migrateDeploymentStore } from './migrations';
 import { readKnexStoreOptions } from './store-options';
@@ -97,6 +97,15 @@ export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
   const init = once(prepare);
 
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 11 values a row stay under every parameter limit. */
+  const chunkSize = isSqlite(db) ? 500 : 1000;
+
+  async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < rows.length; i += chunkSize) ids.push(...(await insertRows(trx, rows.slice(i, i + chunkSize))));
+    return ids;
+  }
+
   async function insertRows(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
     if (!mysql) {
       const inserted = (await trx(DEPLOYMENTS_TABLE).insert(rows).returning('id')) as Array<{ id: number | string } | number>;
@@ -125,7 +134,9 @@ export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
       // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
       // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
       // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
-      const ids = mysql && !mysqlConsecutiveIds ? await db.transaction((trx) => insertRows(trx, rows)) : await insertRows(db, rows);
+      // More rows than one INSERT takes: several statements, so one transaction around them.
+      const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
+      const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
       return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
     },
 

@@ -81,6 +81,10 @@ export interface ApiKeyAuthOptions {
    * `authorizeUser`. Defaults to refusing every such credential.
    */
   users?: (user: string, password: string, req: Request) => Principal | null | false | Promise<Principal | null | false>;
-  /** Authorizes principals returned by `users`. Defaults to allowing them every privilege on every feed. */
+  /**
+   * Authorizes principals returned by `users`, and the host's own users (principals of kind `"host"`,
+   * which the router's and the feed middleware's default `principal` option gives `req.user`). Defaults
+   * to allowing them every privilege on every feed.
+   */
   authorizeUser?: (principal: Principal, privilege: Privilege, feed: string) => boolean | Promise<boolean>;
 }

@@ -4,7 +4,7 @@
 import type { Request, Response } from 'express';
 import type { AuthAdapter, Principal } from './auth';
 import type { DeploymentRecord, FieldLimits, NewDeployment, Problem } from './record';
-import type { DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
+import type { BatchOptions, DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
 import type { DeploymentStore } from './store';
 
 /** The package a download request is for, as a {@link FeedLayout} read it from the request. */
@@ -104,7 +104,7 @@ export interface SkippedDeployment {
 /** What the `deployment-lost` event carries: records the store would not take, after every retry. */
 export interface LostDeployments {
   deployments: NewDeployment[];
-  /** `'store_failed'` after the retries; `'queue_full'` when the queue was at `maxQueued`; `'closed'` after close(). */
+  /** `'store_failed'` after the retries; `'queue_full'` when `batch.maxPending` records were already waiting; `'closed'` after close(). */
   reason: 'store_failed' | 'queue_full' | 'closed';
   error?: unknown;
 }
@@ -128,18 +128,6 @@ export interface FeedDeploymentStats {
   skipped: number;
   /** Records made with a value replaced (an unparseable Date). */
   warnings: number;
-}
-
-/** How records wait for the store. */
-export interface RecordingQueueOptions {
-  /** Records held at most; more are lost (counted and reported). Defaults to 10000. */
-  maxQueued?: number;
-  /** Records written in one `store.record()` call (one transaction). Defaults to 100. */
-  batchSize?: number;
-  /** Further attempts after a failed write, each after a growing delay. Defaults to 3. */
-  retries?: number;
-  /** Delay before the first retry, in milliseconds; doubled for each next one. Defaults to 200. */
-  retryDelayMs?: number;
 }
 
 export interface FeedDeploymentsOptions {
@@ -176,8 +164,12 @@ export interface FeedDeploymentsOptions {
   servedPackage?: (req: Request, res: Response) => ServedPackage | undefined | null;
   /** Field length limits, as the router's. Defaults to {@link FieldLimits}' defaults. */
   limits?: Partial<FieldLimits>;
-  /** The batched, bounded, retrying queue in front of the store. Defaults to {@link RecordingQueueOptions}' defaults. */
-  queue?: RecordingQueueOptions;
+  /**
+   * The batched, bounded, retrying writer in front of the store, as the router's `batch`. Defaults to
+   * {@link BatchOptions}' defaults. (Replaces `queue`, removed in 0.2.0: `queue.batchSize` is
+   * `batch.maxSize`, `queue.maxQueued` is `batch.maxPending`.)
+   */
+  batch?: BatchOptions;
   /** Called after each committed record; errors it throws are logged. Defaults to none. */
   onRecorded?: (record: DeploymentRecord, context: DeployedContext) => void | Promise<void>;
   /**

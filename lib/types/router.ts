@@ -1,9 +1,10 @@
 /**
  * Options of createDeploymentRouter(): the record endpoint, the read API and the History pages. Each says what it defaults to.
  */
-import type { ApiKeyConfig, AuthAdapter } from './auth';
+import type { Request } from 'express';
+import type { ApiKeyConfig, AuthAdapter, Principal } from './auth';
 import type { DeploymentRecord, FieldLimits } from './record';
-import type { DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
+import type { BatchOptions, DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
 import type { DeploymentStore } from './store';
 import type { VersionSchemeSetting } from './versions';
 
@@ -17,6 +18,14 @@ export interface DeploymentRouterOptions {
   auth?: AuthAdapter;
   /** Shorthand for `auth: apiKeyAuth({ keys: apiKeys })`. */
   apiKeys?: readonly ApiKeyConfig[];
+  /**
+   * The principal the host's own login established (a session, a registry token...). When it answers
+   * one, the record endpoint, the read API and the History page use it instead of reading credentials,
+   * and ask the auth adapter only whether it may record or read (`authorize`). Return `null` or
+   * `undefined` for "not logged in": credentials are then read as usual. Defaults to `req.user` when it
+   * is a string or an object with a string `name` or `username` (kind `"host"`); `() => null` turns it off.
+   */
+  principal?: (req: Request) => Principal | null | undefined;
   /** The feeds the server has; records for other feeds get 404. Defaults to accepting any feed name. */
   feeds?: FeedCatalogue;
   /** Largest accepted request body, in bytes or as "64kb". Defaults to `"64kb"`. */
@@ -41,22 +50,17 @@ export interface DeploymentRouterOptions {
   defaultVersionScheme?: VersionSchemeSetting;
   /**
    * Where the History pages are mounted: `{historyPath}/{feed}/{package}` (group and version as query
-   * parameters). `false` mounts none. Defaults to `"/deployments"`.
+   * parameters; an npm scope may also be written in the path: `{historyPath}/{feed}/@scope/name`). `false`
+   * mounts none. Defaults to `"/-/deployments"`: no npm package name can start with `-`, so the pages
+   * never take the URL of a package when the router is mounted at the root of a registry.
    */
   historyPath?: string | false;
   /**
-   * Group commit: records that arrive while a write is in flight are written together, in one
-   * `store.record(batch)` call (one multi-row INSERT in one transaction), each answered 200 only after that
-   * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
+   * How records are written: concurrent records share one `store.record(batch)` call (one transaction),
+   * each answered 200 only after that commit. `retries` and `retryDelayMs` apply to the feed middleware
+   * only (a caller of the record endpoint is waiting: it gets 503 + Retry-After and retries itself); with
+   * `maxPending` records waiting, further records get 503 at once. Defaults to {@link BatchOptions}' defaults.
+   * (Replaces `groupCommit`, removed in 0.2.0: `groupCommit: { maxBatch }` is `batch: { maxSize }`.)
    */
-  groupCommit?: GroupCommitOptions | false;
-}
-
-/** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */
-export interface GroupCommitOptions {
-  /**
-   * The most records written in one transaction; more waiting records go in the next one. From 1 to 1000.
-   * Defaults to 100.
-   */
-  maxBatch?: number;
+  batch?: BatchOptions;
 }

@@ -31,3 +31,25 @@ export interface DeployedContext {
 
 /** Events: `deployed` (record, context) after each committed record. */
 export type DeploymentEvents = EventEmitter;
+
+/**
+ * How records are written to the store, the same for the router (`createDeploymentRouter({ batch })`) and
+ * the feed middleware (`feedDeployments({ batch })`).
+ */
+export interface BatchOptions {
+  /**
+   * The most records written in one `store.record()` call (one transaction); more waiting records go in
+   * the next one. From 1 (each record in its own transaction) to 10000. Defaults to 100.
+   */
+  maxSize?: number;
+  /**
+   * Records waiting for the store or being written, at most. Beyond it the router answers 503 +
+   * Retry-After and the feed middleware loses the record (counted and reported as `queue_full`): memory
+   * stays bounded when the store is slow or down. Defaults to 10000.
+   */
+  maxPending?: number;
+  /** Feed middleware: further attempts after a failed write, each after a growing delay (0 to 20). Defaults to 3. */
+  retries?: number;
+  /** Feed middleware: delay before the first retry, in milliseconds; doubled for each next one. Defaults to 200. */
+  retryDelayMs?: number;
+}
