@@ -29,9 +29,13 @@ export {
   createKnexStore,
   createSqliteKnex,
   DEFAULT_SQLITE_FILE,
+  DEFAULT_STORE_TIMEOUTS,
+  type StoreTimeouts,
   type KnexStoreOptions,
   type KnexDeploymentStore,
+  type RebuildVersionKeysOptions,
 } from './store/knex-store';
+export { versionKey } from './versions/keys';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -43,6 +47,9 @@ export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './
 export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';
 export { BATCH_DEFAULTS } from './write/batch-writer';
+export { generateWebhookSecret } from './webhooks/signing';
+export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
+export { DEFAULT_RETRY_SCHEDULE, WEBHOOK_EVENT_TYPES } from './webhooks/config';
 export type * from './types';
 export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
 export { hostPrincipal } from './downloads/host-principal';

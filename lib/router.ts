@@ -18,6 +18,8 @@ import { RECORD_PATH, recordHandlers } from './record/endpoint';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
+import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
+import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
 
 export { RECORD_PATH };
@@ -34,7 +36,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = optionNames<DeploymentRouterOptions>()(
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal', 'webhooks',
 );
 
 /**
@@ -90,7 +92,7 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   const ownsStore = options.store === undefined;
   // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
   const ownsAuth = options.auth === undefined;
-  const store = options.store ?? createKnexStore();
+  const store = options.store ?? createKnexStore({ versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme });
   checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
   checkMethods('createDeploymentRouter: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
@@ -102,8 +104,13 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   for (const fn of ['onRecorded'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('createDeploymentRouter', fn, 'must be a function, or left out.');
   }
-  const initStore = once(async () => { await store.init?.(); });
+  // Webhooks: targets kept in the store, deliveries written with the records, a worker sending them.
+  const webhooks: WebhookRuntime | undefined = options.webhooks === undefined ? undefined : setupWebhooks('createDeploymentRouter', store, options.webhooks, logger);
+  const writeStore = storeForWriter(store, webhooks);
+  const initStore = once(async () => { await writeStore.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  // Deliveries left pending by an earlier run (a restart, a crash) resume without waiting for a request.
+  webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
   if (options.principal !== undefined && typeof options.principal !== 'function') {
     invalidOption('createDeploymentRouter', 'principal', 'must be a function (req) => principal | null, or left out to use req.user.');
   }
@@ -113,7 +120,7 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   // router does not answer.
   const answerError = answerErrors(logger);
 
-  const writer = createBatchWriter<never>(store, resolveBatchOptions('createDeploymentRouter', options.batch), {
+  const writer = createBatchWriter<never>(writeStore, resolveBatchOptions('createDeploymentRouter', options.batch), {
     committed: () => undefined,
     lost: () => undefined,
   });
@@ -121,7 +128,7 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   const router = Router({ strict: false });
 
   router.post(RECORD_PATH, ...recordHandlers({
-    store,
+    store: writeStore,
     auth,
     resolveFeed,
     validate: createValidator({ limits: options.limits }, 'createDeploymentRouter'),
@@ -150,6 +157,16 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     retryAfterSeconds,
     hostPrincipal: principalOfHost,
   };
+  if (webhooks !== undefined) {
+    mountWebhookAdminRoutes(router, RECORD_PATH, {
+      store: webhooks.store,
+      auth,
+      initAuth,
+      initStore,
+      retryAfterSeconds,
+      nudge: () => webhooks.nudge(),
+    }, answerError);
+  }
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
@@ -167,6 +184,7 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     auth,
     async close() {
       await writer.close();
+      await webhooks?.close();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },

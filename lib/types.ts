@@ -10,3 +10,4 @@ export type * from './types/shared';
 export type * from './types/router';
 export type * from './types/api-keys';
 export type * from './types/downloads';
+export type * from './webhooks/types';

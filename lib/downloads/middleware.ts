@@ -18,6 +18,7 @@ import { feedResolver } from '../feeds/catalogue';
 import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, readOptions } from '../options';
 import { once } from '../util/once';
 import { createBatchWriter, resolveBatchOptions } from '../write/batch-writer';
+import { setupWebhooks, storeForWriter } from '../webhooks/setup';
 import { createKnexStore } from '../store/knex-store';
 import { createValidator } from '../record/validate';
 import { countBodyBytes, deliveredInFull } from './body-bytes';
@@ -57,7 +58,7 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
 /** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
 const WATCHED = Symbol.for('package-deployments.feed-download');
 
-const KNOWN_OPTIONS = optionNames<FeedDeploymentsOptions>()('store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'batch', 'onRecorded', 'events', 'logger');
+const KNOWN_OPTIONS = optionNames<FeedDeploymentsOptions>()('store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'batch', 'onRecorded', 'events', 'logger', 'webhooks');
 
 /**
  * Creates the feed-download middleware.
@@ -98,7 +99,10 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   const report = createReporter(events, logger);
   const settling = new Set<Promise<void>>();
 
-  const queue = createBatchWriter<DeployedContext>(store, resolveBatchOptions('feedDeployments', options.batch), {
+  // Webhooks: as the router's (share its `webhooks` option; run the worker in one of the two).
+  const webhooks = options.webhooks === undefined ? undefined : setupWebhooks('feedDeployments', store, options.webhooks, logger);
+  webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
+  const queue = createBatchWriter<DeployedContext>(storeForWriter(store, webhooks), resolveBatchOptions('feedDeployments', options.batch), {
     committed(record, context) {
       emitDeployed(events, logger, options.onRecorded, record, context);
     },
@@ -183,6 +187,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     async close() {
       await flush();
       await queue.close();
+      await webhooks?.close();
       // A store or auth adapter passed in belongs to the caller (usually shared with the router).
       if (ownsStore) await store.close?.();
     },

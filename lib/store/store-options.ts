@@ -2,7 +2,7 @@
 import { invalidOption, optionNames, readOptions } from '../options';
 import type { KnexStoreOptions } from './knex-store';
 
-const KNOWN_OPTIONS = optionNames<KnexStoreOptions>()('knex', 'filename', 'migrate');
+const KNOWN_OPTIONS = optionNames<KnexStoreOptions>()('knex', 'filename', 'migrate', 'versionSchemes', 'defaultVersionScheme', 'timeouts');
 
 /** True when `value` looks like a knex instance (as returned by `knex({ client, connection })`). */
 export function isKnex(value: unknown): boolean {
@@ -18,7 +18,7 @@ export function readKnexStoreOptions(given: KnexStoreOptions | undefined): Reado
     invalidOption('createKnexStore', 'filename', 'must be the path of an SQLite file, such as "package-deployments.sqlite" (or ":memory:").');
   }
   if (options.knex !== undefined && options.filename !== undefined) {
-    invalidOption('createKnexStore', 'filename', 'is only used without `knex`; give one or the other.');
+    invalidOption('createKnexStore', 'filename', 'is only used without `knex` (for the embedded SQLite store); give either `knex` or `filename`, not both.');
   }
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') invalidOption('createKnexStore', 'migrate', 'must be true or false.');
   return options;

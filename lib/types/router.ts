@@ -63,4 +63,10 @@ export interface DeploymentRouterOptions {
    * (Replaces `groupCommit`, removed in 0.2.0: `groupCommit: { maxBatch }` is `batch: { maxSize }`.)
    */
   batch?: BatchOptions;
+  /**
+   * Webhooks (ProGet's "Deployed" webhook): targets, and the delivery worker's settings. Each committed
+   * record's deliveries are written in its transaction and sent from that durable outbox. Needs a store
+   * with an outbox (`createKnexStore()`). Defaults to none.
+   */
+  webhooks?: import('../webhooks/types').WebhookOptions;
 }
