@@ -29,6 +29,8 @@ export {
   createKnexStore,
   createSqliteKnex,
   DEFAULT_SQLITE_FILE,
+  DEFAULT_STORE_TIMEOUTS,
+  type StoreTimeouts,
   type KnexStoreOptions,
   type KnexDeploymentStore,
   type RebuildVersionKeysOptions,
@@ -45,6 +47,7 @@ export {
 } from './store/migrations';
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
+export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';
 export { BATCH_DEFAULTS } from './write/batch-writer';
 export { generateWebhookSecret } from './webhooks/signing';

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { isMysql, isPostgres } from '../knex/dialect';
 import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
+import { readMigrateOptions, readPendingArguments, readRollbackOptions } from '../knex/migrate-options';
 import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
 import { WEBHOOK_MIGRATIONS } from '../webhooks/migrations';
 
@@ -127,18 +128,19 @@ export const migrationSource = migrator.source;
  * Brings the schema up to date. Safe to run twice and from several processes at once: a process that
  * finds another one migrating waits for it.
  */
-export function migrateDeploymentStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
-  return migrator.latest(knex, options);
+export async function migrateDeploymentStore(knex: Knex, options?: MigrateOptions): Promise<void> {
+  return migrator.latest(knex, readMigrateOptions('migrateDeploymentStore', knex, options));
 }
 
 /**
  * Undoes migrations: the last batch, or all of them with `{ all: true }` (dropping the records table).
  */
-export function rollbackDeploymentStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
-  return migrator.rollback(knex, options);
+export async function rollbackDeploymentStore(knex: Knex, options?: { all?: boolean }): Promise<void> {
+  return migrator.rollback(knex, readRollbackOptions('rollbackDeploymentStore', knex, options));
 }
 
 /** Names of the migrations not yet applied. */
-export function pendingMigrations(knex: Knex): Promise<string[]> {
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  readPendingArguments('pendingMigrations', knex);
   return migrator.pending(knex);
 }

@@ -125,12 +125,17 @@ export async function listPage(db: Knex, query: DeploymentQuery, keys?: readonly
 }
 
 /** Every record of a query from its cursor on, a batch of rows at a time (keyset pagination). */
-export async function* streamRows(db: Knex, query: DeploymentQuery, keys?: readonly KeyInterval[]): AsyncGenerator<DeploymentRecord> {
+export async function* streamRows(
+  db: Knex,
+  query: DeploymentQuery,
+  keys?: readonly KeyInterval[],
+  guard: <T>(batch: Promise<T>) => Promise<T> = (b) => b,
+): AsyncGenerator<DeploymentRecord> {
   checkPackageQuery(query);
   let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
   const range = query.versionRange;
   for (;;) {
-    const rows = (await after(selectRows(db, query, range ? keys : undefined), cursor).limit(SCAN_BATCH)) as DeploymentRow[];
+    const rows = (await guard(Promise.resolve(after(selectRows(db, query, range ? keys : undefined), cursor).limit(SCAN_BATCH)))) as DeploymentRow[];
     for (const row of rows) {
       if (!range || range.test(row.version)) yield fromRow(row);
     }
