@@ -36,6 +36,9 @@ export {
   type RebuildVersionKeysOptions,
 } from './store/knex-store';
 export { versionKey } from './versions/keys';
+export { matchAdvisories, type AdvisoryAnswer, type AdvisoryMatch, type AdvisoryReport, type MatchFeed, type MatchStore } from './advisories/match';
+export { readAdvisories, type Advisory, type AffectedPackage, type OsvRange, type OsvEvent } from './advisories/osv';
+export { ECOSYSTEM_SCHEMES } from './advisories/ecosystems';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -44,6 +47,7 @@ export {
 } from './store/migrations';
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
+export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';
 export { BATCH_DEFAULTS } from './write/batch-writer';
 export { generateWebhookSecret } from './webhooks/signing';
@@ -70,4 +74,6 @@ export {
 export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
+export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
+export { runCli, VERBS, EXIT, ENV as CLI_ENV, type Verb, type CliIo } from './cli';

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { isMysql, isPostgres } from '../knex/dialect';
 import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
+import { readMigrateOptions, readPendingArguments, readRollbackOptions } from '../knex/migrate-options';
 import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
 import { WEBHOOK_MIGRATIONS } from '../webhooks/migrations';
 
@@ -92,6 +93,28 @@ export const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    // Package keys (issue 10): the package's identity spelled as its ecosystem compares names (NuGet
+    // lower-cased, PyPI PEP 503, Maven groupId:artifactId, npm @scope/name), so that an advisory finds a
+    // package's records by index. Rows stored before get '' until store.rebuildVersionKeys() fills it.
+    name: '011_package_keys',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.string('package_key', 401).notNullable().defaultTo('');
+      });
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.index(['feed_name', 'package_key', 'version_key', 'target'], 'package_deployments_package_key_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropIndex(['feed_name', 'package_key', 'version_key', 'target'], 'package_deployments_package_key_idx');
+      });
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropColumn('package_key');
+      });
+    },
+  },
   // 030-039: the webhook outbox (lib/webhooks/migrations.ts).
   ...WEBHOOK_MIGRATIONS,
   {
@@ -120,18 +143,19 @@ export const migrationSource = migrator.source;
  * Brings the schema up to date. Safe to run twice and from several processes at once: a process that
  * finds another one migrating waits for it.
  */
-export function migrateDeploymentStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
-  return migrator.latest(knex, options);
+export async function migrateDeploymentStore(knex: Knex, options?: MigrateOptions): Promise<void> {
+  return migrator.latest(knex, readMigrateOptions('migrateDeploymentStore', knex, options));
 }
 
 /**
  * Undoes migrations: the last batch, or all of them with `{ all: true }` (dropping the records table).
  */
-export function rollbackDeploymentStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
-  return migrator.rollback(knex, options);
+export async function rollbackDeploymentStore(knex: Knex, options?: { all?: boolean }): Promise<void> {
+  return migrator.rollback(knex, readRollbackOptions('rollbackDeploymentStore', knex, options));
 }
 
 /** Names of the migrations not yet applied. */
-export function pendingMigrations(knex: Knex): Promise<string[]> {
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  readPendingArguments('pendingMigrations', knex);
   return migrator.pending(knex);
 }
