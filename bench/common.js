@@ -85,7 +85,7 @@ function startServer(script, env) {
 }
 
 /** Runs autocannon (bench/load.js) pinned to the load core; resolves with its summary. */
-function runLoad(options) {
+function runAutocannon(options) {
   const c = cores();
   const args = [path.join(__dirname, 'load.js'), JSON.stringify(options)];
   const command = c.taskset ? 'taskset' : process.execPath;
@@ -96,6 +96,59 @@ function runLoad(options) {
     proc.stdout.on('data', (d) => { out += d; });
     proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load.js exited with ${code}`))));
   });
+}
+
+/** wrk's latency text ("1.23ms", "850.00us", "1.02s") in milliseconds. */
+function wrkMs(text) {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 'ms' ? v : m[2] === 's' ? v * 1000 : v * 60_000;
+}
+
+/**
+ * Runs wrk (the Debian package) pinned to the load core: one thread, `connections` connections,
+ * `duration` seconds, with the method, headers and body given (through a Lua script). Resolves with
+ * requests per second, p50/p99 latency (ms), and the non-2xx/3xx and socket-error counts.
+ */
+function runWrk(options) {
+  const c = cores();
+  const lua = path.join(os.tmpdir(), `pd-bench-${process.pid}-${randomBytes(4).toString('hex')}.lua`);
+  const q = (v) => JSON.stringify(String(v)); // a JSON string is a valid Lua string literal here (ASCII)
+  const lines = [`wrk.method = ${q(options.method || 'GET')}`];
+  if (options.body !== undefined) lines.push(`wrk.body = ${q(options.body)}`);
+  for (const [k, v] of Object.entries(options.headers || {})) lines.push(`wrk.headers[${q(k)}] = ${q(v)}`);
+  fs.writeFileSync(lua, `${lines.join('\n')}\n`);
+  const wrkArgs = ['-t1', `-c${options.connections || 32}`, `-d${options.duration || 10}s`, '--latency', '--timeout', '30s', '-s', lua, options.url];
+  const command = c.taskset ? 'taskset' : 'wrk';
+  const argv = c.taskset ? ['-c', c.load, 'wrk', ...wrkArgs] : wrkArgs;
+  return new Promise((resolve, reject) => {
+    const proc = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.once('exit', (code) => {
+      fs.rmSync(lua, { force: true });
+      if (code !== 0) return reject(new Error(`wrk exited with ${code}: ${out}`));
+      const num = (re) => { const m = re.exec(out); return m ? Number(m[1]) : 0; };
+      const lat = (pct) => { const m = new RegExp(`^\\s+${pct}%\\s+(\\S+)`, 'm').exec(out); return m ? wrkMs(m[1]) : NaN; };
+      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      resolve({
+        requestsPerSec: num(/Requests\/sec:\s+([\d.]+)/),
+        total: num(/(\d+) requests in/),
+        latencyP50: lat(50),
+        latencyP99: lat(99),
+        non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+        errors: socket ? Number(socket[1]) + Number(socket[2]) + Number(socket[3]) : 0,
+        timeouts: socket ? Number(socket[4]) : 0,
+      });
+    });
+  });
+}
+
+/** The load generator: wrk (default), or autocannon with BENCH_LOAD=autocannon or for a fixed `amount`. */
+function runLoad(options) {
+  if (options.amount || process.env.BENCH_LOAD === 'autocannon') return runAutocannon(options);
+  return runWrk(options);
 }
 
 function median(values) {
@@ -125,4 +178,4 @@ const SAMPLE_BODY = JSON.stringify({
 });
 const API_KEY = 'bench-key-0123456789';
 
-module.exports = { ROOT, POSTGRES_URL, cores, freshDatabase, knexFor, startServer, runLoad, median, machine, SAMPLE_BODY, API_KEY };
+module.exports = { ROOT, POSTGRES_URL, cores, freshDatabase, knexFor, startServer, runLoad, runWrk, runAutocannon, median, machine, SAMPLE_BODY, API_KEY };

@@ -31,8 +31,13 @@ async function main() {
   if (process.env.BENCH_MODE === 'library') {
     let store = NOOP_STORE;
     if (process.env.BENCH_STORE !== 'noop') {
-      knex = knexFor(JSON.parse(process.env.BENCH_DB));
-      store = lib.createKnexStore({ knex });
+      const config = JSON.parse(process.env.BENCH_DB);
+      // SQLite: the embedded store, as a feed server gets it by default (a worker thread).
+      if (config.client === 'better-sqlite3') store = lib.createKnexStore({ filename: config.filename });
+      else {
+        knex = knexFor(config);
+        store = lib.createKnexStore({ knex });
+      }
       await store.init();
     }
     app.use(feedMiddleware(store));

@@ -2,7 +2,7 @@
 /**
  * Memory benchmark: peak RSS of the server process (the kernel's VmHWM, sampled too as VmRSS every
  * 250 ms) while 1,000,000 records are ingested through POST /api/package-deployment/ (library server:
- * auth, validation, group commit), by autocannon with 100 connections on another core. Goal: < 200 MB.
+ * auth, validation, group commit), by autocannon with 100 connections on another core. Goal: < 150 MB.
  * Then checks that exactly that many records were stored.
  *
  * Env: BENCH_MEMORY_DB (postgres | sqlite; default postgres. SQLite keeps its page cache in the server
@@ -15,7 +15,7 @@ const { freshDatabase, knexFor, startServer, runLoad, machine, SAMPLE_BODY, API_
 const DB = process.env.BENCH_MEMORY_DB || 'postgres';
 const RECORDS = Number(process.env.BENCH_RECORDS || 1_000_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 100);
-const GOAL_MB = 200;
+const GOAL_MB = 150;
 
 function status(pid) {
   const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
