@@ -19,10 +19,15 @@ export const HEADER_OF: ReadonlyMap<string, string> = new Map(DEPLOYMENT_HEADERS
 export type HeaderValues = Partial<Record<DeploymentField, string>>;
 
 /** The deployment headers present on `req`, or `undefined` when there is none. */
+/** Node gives header names in lower case: the names looked up on every download, computed once. */
+const LOOKUPS: ReadonlyArray<{ name: string; field: DeploymentField }> = DEPLOYMENT_HEADERS.map((h) => ({ name: h.header.toLowerCase(), field: h.field }));
+
 export function readHeaders(req: Request): HeaderValues | undefined {
   let values: HeaderValues | undefined;
-  for (const { header, field } of DEPLOYMENT_HEADERS) {
-    const raw = req.headers[header.toLowerCase()];
+  const headers = req.headers;
+  for (let i = 0; i < LOOKUPS.length; i++) {
+    const { name, field } = LOOKUPS[i]!;
+    const raw = headers[name];
     if (raw === undefined) continue;
     values ??= {};
     values[field] = Array.isArray(raw) ? raw.join(', ') : String(raw);
