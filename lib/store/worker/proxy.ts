@@ -62,10 +62,15 @@ function customRange(query: unknown): boolean {
   return !!range && VERSION_SCHEMES[String(range.scheme).toLowerCase()]?.name !== range.scheme;
 }
 
-export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
+interface Channel {
+  send(message: Omit<Request, 'id'>, label: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** One worker thread and the calls waiting for its answers; started on first use, again after a crash. */
+function channel(config: WorkerStoreConfig, isClosed: () => boolean): Channel {
   let worker: Worker | undefined;
   let nextId = 1;
-  let closed = false;
   const calls = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>();
 
   function ensureWorker(): Worker {
@@ -94,7 +99,7 @@ export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
   }
 
   function send(message: Omit<Request, 'id'>, label: string): Promise<unknown> {
-    if (closed) return Promise.reject(new Error('The store is closed.'));
+    if (isClosed()) return Promise.reject(new Error('The store is closed.'));
     const id = nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -120,20 +125,55 @@ export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
     });
   }
 
-  const call = (method: string, args: unknown[]) => send({ kind: 'call', method, args: args.map(argToWire) } as Omit<Request, 'id'>, method);
+  return {
+    send,
+    async close() {
+      const w = worker;
+      if (!w) return;
+      await send({ kind: 'call', method: 'close', args: [] } as Omit<Request, 'id'>, 'close').catch(() => undefined);
+      worker = undefined;
+      await w.terminate();
+    },
+  };
+}
+
+/** Methods that only read: answered by the reader thread, so that a long read never holds up a write. */
+const READS = new Set(['list', 'current', 'count', 'currentOfPackage', 'listWebhookDeliveries', 'listWebhookTargets', 'summarizeWebhookDeliveries']);
+
+export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
+  let closed = false;
+  const isClosed = () => closed;
+  // Two threads on the same file (WAL: readers never wait for the writer): the writer owns migrations and
+  // inserts; the reader answers list/count/stream. Reads wait for the writer's init (the migrations) once.
+  const writer = channel(config, isClosed);
+  // ":memory:" is one database per connection: one thread answers everything there.
+  const inMemory = config.filename === '' || config.filename === ':memory:' || /mode=memory/.test(config.filename);
+  const reader = inMemory ? writer : channel({ ...config, migrate: false }, isClosed);
+  let writerReady: Promise<unknown> | undefined;
+  const ready = () => (writerReady ??= writer.send({ kind: 'call', method: 'init', args: [] } as Omit<Request, 'id'>, 'init').catch((err) => {
+    writerReady = undefined;
+    throw err;
+  }));
+
+  const send = (message: Omit<Request, 'id'>, label: string) => writer.send(message, label);
+  const call = (method: string, args: unknown[]) => {
+    if (!READS.has(method)) return send({ kind: 'call', method, args: args.map(argToWire) } as Omit<Request, 'id'>, method);
+    return ready().then(() => reader.send({ kind: 'call', method, args: args.map(argToWire) } as Omit<Request, 'id'>, method));
+  };
 
   async function* iterate(method: string, args: unknown[]): AsyncGenerator<unknown> {
-    const iterator = (await send({ kind: 'iterate', method, args: args.map(argToWire) } as Omit<Request, 'id'>, method)) as number;
+    await ready();
+    const iterator = (await reader.send({ kind: 'iterate', method, args: args.map(argToWire) } as Omit<Request, 'id'>, method)) as number;
     let done = false;
     try {
       while (!done) {
-        const batch = (await send({ kind: 'pull', iterator, max: PULL_BATCH } as Omit<Request, 'id'>, method)) as { items: unknown[]; done: boolean };
+        const batch = (await reader.send({ kind: 'pull', iterator, max: PULL_BATCH } as Omit<Request, 'id'>, method)) as { items: unknown[]; done: boolean };
         done = batch.done;
         yield* batch.items;
       }
     } finally {
       // The consumer stopped early (or failed): let the worker drop the iterator.
-      if (!done && !closed) await send({ kind: 'return', iterator } as Omit<Request, 'id'>, method).catch(() => undefined);
+      if (!done && !closed) await reader.send({ kind: 'return', iterator } as Omit<Request, 'id'>, method).catch(() => undefined);
     }
   }
 
@@ -172,11 +212,8 @@ export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
     packageKeyOf: (feedName: string, groupName: string, packageName: string): string => packageKey(schemeFor(feedName).name, groupName, packageName),
     async close() {
       if (closed) return;
-      if (worker) await call('close', []).catch(() => undefined);
+      await Promise.all(reader === writer ? [writer.close()] : [reader.close(), writer.close()]);
       closed = true;
-      const w = worker;
-      worker = undefined;
-      await w?.terminate();
     },
     list: (query: DeploymentQuery) => (customRange(query) && !query.current ? listFiltered(query) : call('list', [query])),
     async count(query: DeploymentQuery) {
