@@ -167,16 +167,18 @@ describe.each(databaseIds())('read queries on %s', (id) => {
 
   it('migration 002 adds the read indexes and its down() removes them', async () => {
     expect(await pendingMigrations(db.knex)).toEqual([]);
-    // Both migrations ran in one batch: undo just the last one.
-    await db.knex.migrate.down({ migrationSource, tableName: MIGRATIONS_TABLE });
-    expect(await pendingMigrations(db.knex)).toEqual(['002_read_indexes']);
+    // Every migration ran in one batch: undo them one at a time, from the last, down to 002.
+    while (!(await pendingMigrations(db.knex)).includes('002_read_indexes')) {
+      await db.knex.migrate.down({ migrationSource, tableName: MIGRATIONS_TABLE });
+    }
+    expect((await pendingMigrations(db.knex))[0]).toBe('002_read_indexes');
     // The records survive: only indexes were dropped.
     expect(await store.count({ feedName: 'RangeFeed' })).toBe(2400);
     await migrateDeploymentStore(db.knex);
     expect(await pendingMigrations(db.knex)).toEqual([]);
     expect(await store.count({ feedName: 'RangeFeed' })).toBe(2400);
     await rollbackDeploymentStore(db.knex, { all: true });
-    expect(await pendingMigrations(db.knex)).toEqual(['001_create_package_deployments', '002_read_indexes']);
+    expect((await pendingMigrations(db.knex)).slice(0, 2)).toEqual(['001_create_package_deployments', '002_read_indexes']);
     await migrateDeploymentStore(db.knex);
   });
 });

@@ -9,6 +9,23 @@ import { Privileges } from './auth/privileges';
 import { deploymentBodyParser } from './record/body';
 import { extractCredentials } from './http/credentials';
 import { ANONYMOUS, pickFields } from './record/deployment';
+import { randomUUID } from 'node:crypto';
+import {
+  callerScope,
+  DEFAULT_IDEMPOTENCY_EXPIRY_MS,
+  duplicateUid,
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS,
+  idempotencyId,
+  idempotencyKeyOf,
+  idempotentUid,
+  payloadFingerprint,
+} from './record/idempotency';
+import { removedOf } from './record/removal';
+import bodyParser from 'body-parser';
+import { createAuditor } from './retention/audit';
+import { deleteHandler, purgeHandler } from './retention/purge-api';
+import { checkRetention, scheduleRetention } from './retention/schedule';
 import { sendError } from './http/send-error';
 import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError, toDeploymentError } from './http/errors';
 import { createEvents, emitDeployed } from './write/events';
@@ -21,7 +38,7 @@ import { createValidator } from './record/validate';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
-import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger, Principal } from './types';
+import type { AuthAdapter, DeploymentEvents, DeploymentRecord, DeploymentRouterOptions, DeploymentStore, Logger, Principal, PurgePolicy, PurgeResult } from './types';
 
 /** The router, plus what it was built with. */
 export type DeploymentRouter = Router & {
@@ -29,14 +46,35 @@ export type DeploymentRouter = Router & {
   readonly events: DeploymentEvents;
   readonly store: DeploymentStore;
   readonly auth: AuthAdapter;
+  /**
+   * Applies a retention policy (a dry run unless `dryRun: false`), as the purge API does: a `purged`
+   * event and a log line naming `by` (defaults to `"store API"`).
+   */
+  purge(policy: PurgePolicy, by?: string): Promise<PurgeResult>;
+  /** Deletes one record by id, with a `deployment-deleted` event and a log line; `undefined` when there was none. */
+  deleteRecord(id: string, by?: string): Promise<DeploymentRecord | undefined>;
   /** Closes what the router created itself (the default store, the `apiKeys` adapter); what you passed in stays open. */
   close(): Promise<void>;
 };
 
 const KNOWN_OPTIONS = [
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit',
+  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'groupCommit', 'idempotency', 'ignoreDuplicates', 'retention',
 ] as const;
+
+function resolveIdempotency(setting: DeploymentRouterOptions['idempotency']): false | { expiresAfterMs: number } {
+  if (setting === false) return false;
+  if (setting === undefined) return { expiresAfterMs: DEFAULT_IDEMPOTENCY_EXPIRY_MS };
+  if (setting === null || typeof setting !== 'object') {
+    throw new TypeError('createDeploymentRouter: idempotency must be an object such as { expiresAfterMs: 86400000 }, or false.');
+  }
+  checkOptionKeys('createDeploymentRouter: idempotency', setting, ['expiresAfterMs']);
+  const ms = setting.expiresAfterMs ?? DEFAULT_IDEMPOTENCY_EXPIRY_MS;
+  if (!Number.isInteger(ms) || ms < 1000) {
+    throw new TypeError(`createDeploymentRouter: idempotency.expiresAfterMs must be a whole number of milliseconds, at least 1000 (got ${String(ms)}).`);
+  }
+  return { expiresAfterMs: ms };
+}
 
 /** Where the History pages are mounted unless `historyPath` says otherwise. */
 export const DEFAULT_HISTORY_PATH = '/deployments';
@@ -101,6 +139,17 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   const retryAfter = options.retryAfterSeconds ?? 5;
   const initStore = once(async () => { await store.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  const ignoreDuplicates = options.ignoreDuplicates === true;
+  if (options.retention !== undefined) checkRetention('createDeploymentRouter', options.retention);
+  const idempotency = resolveIdempotency(options.idempotency);
+  const fromStoreWrite = async <T>(run: () => T | Promise<T>): Promise<T> => {
+    try {
+      await initStore();
+      return await run();
+    } catch (err) {
+      throw storageError(err, retryAfter);
+    }
+  };
   // Group commit: concurrent records share one transaction; each is still answered only after its commit.
   const commits = options.groupCommit === false
     ? undefined
@@ -125,24 +174,62 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
       if (requestedFeed !== undefined && !(await auth.authorize(principal, Privileges.Record, requestedFeed))) throw forbidden();
 
       const result = validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
-      if (!result.ok) throw invalidDeployment(result.problems);
+      const removal = removedOf(req.body);
+      if (!result.ok || removal.problem) throw invalidDeployment([...(result.problems ?? []), ...(removal.problem ? [removal.problem] : [])]);
       const deployment = result.deployment;
+      if (removal.removed) deployment.removed = true;
 
       if (requestedFeed !== deployment.feedName && !(await auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
       const feed = await resolveFeed(deployment.feedName);
       if (feed === undefined) throw feedNotFound(deployment.feedName);
       deployment.feedName = feed;
 
-      let stored;
+      // The record's identity, given here at intake: a retried write of it can never store it twice.
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
+      const keyId = key !== undefined ? idempotencyId(callerScope(principal), key) : undefined;
+      const fingerprint = keyId !== undefined ? payloadFingerprint(req.body) : '';
+      deployment.uid = ignoreDuplicates ? duplicateUid(deployment) : keyId !== undefined ? idempotentUid(keyId, fingerprint) : randomUUID();
+
+      const claimed = keyId !== undefined && idempotency !== false && store.claimIdempotencyKey && store.settleIdempotencyKey;
+      if (claimed) {
+        const now = new Date();
+        const state = await fromStoreWrite(() => store.claimIdempotencyKey!({
+          id: keyId, fingerprint, now, expiresAt: new Date(now.getTime() + idempotency.expiresAfterMs), staleBefore: new Date(now.getTime() - IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS),
+        }));
+        if (state.state !== 'claimed' && state.fingerprint !== fingerprint) {
+          throw new DeploymentError(422, 'idempotency_key_reused', `${IDEMPOTENCY_HEADER}: this key was used with a different payload; use a new key for a new deployment.`);
+        }
+        if (state.state === 'in_flight') {
+          throw new DeploymentError(409, 'idempotency_key_in_use', `${IDEMPOTENCY_HEADER}: a request with this key is still being processed; retry once it has been answered.`, { headers: { 'Retry-After': '1' } });
+        }
+        if (state.state === 'done') {
+          // The first answer, replayed: nothing is stored, no event fires.
+          res.status(state.status).end();
+          return;
+        }
+      }
+
+      let stored: DeploymentRecord | undefined;
       try {
-        await initStore();
-        stored = commits ? await commits.record(deployment) : (await store.record([deployment]))[0];
+        try {
+          await initStore();
+          stored = commits ? await commits.record(deployment) : (await store.record([deployment]))[0];
+        } catch (err) {
+          throw storageError(err, retryAfter);
+        }
+        if (claimed) await fromStoreWrite(() => store.settleIdempotencyKey!(keyId, { status: 200, ...(stored ? { recordId: stored.id } : {}) }));
       } catch (err) {
-        throw storageError(err, retryAfter);
+        // The key is released, so the client may retry with it; the record's uid keeps that retry from
+        // storing it twice.
+        if (claimed) await Promise.resolve(store.settleIdempotencyKey!(keyId, null)).catch(() => undefined);
+        throw err;
       }
       // 200 only now: the store has committed the record.
       res.status(200).end();
-      if (stored) emitDeployed(events, logger, options.onRecorded, stored, { source: 'api', principal });
+      // A record the store already had (the duplicate rule, a retry of an ambiguous failure) was
+      // announced when it was first stored.
+      const isNew = stored && stored.receivedAt.getTime() === deployment.receivedAt.getTime();
+      if (stored && isNew) emitDeployed(events, logger, options.onRecorded, stored, { source: 'api', principal });
     } catch (err) {
       next(err);
     }
@@ -162,6 +249,11 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     logger,
     retryAfterSeconds: retryAfter,
   };
+  // Retention: purge (a dry run by default) and delete one record, with Feeds_DeletePackage.
+  const auditor = createAuditor(store, events, logger);
+  router.post(`${RECORD_PATH}/purge`, bodyParser.json({ limit: '16kb', type: () => true }), purgeHandler(readContext, auditor));
+  router.delete(`${RECORD_PATH}/:id`, deleteHandler(readContext, auditor, store.getRecord ? (id) => store.getRecord!(id) : undefined));
+  const schedule = options.retention !== undefined ? scheduleRetention(options.retention, auditor, logger) : undefined;
   router.get(RECORD_PATH, readHandler(readContext, false));
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true));
   const historyPath = historyPathOf(options.historyPath);
@@ -187,7 +279,10 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     events,
     store,
     auth,
+    purge: (policy: PurgePolicy, by = 'store API') => auditor.purge(policy, by),
+    deleteRecord: (id: string, by = 'store API') => auditor.deleteRecord(id, by),
     async close() {
+      await schedule?.stop();
       if (ownsStore) await store.close?.();
       if (ownsAuth) await auth.close?.();
     },

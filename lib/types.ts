@@ -42,6 +42,20 @@ export interface NewDeployment {
   date: Date;
   /** When this library received the record (UTC). */
   receivedAt: Date;
+  /**
+   * The record's identity, at most 64 characters. A store keeps at most one record per `uid`: writing a
+   * record whose `uid` is already stored (a retried batch, a retried request) stores nothing new and
+   * answers the stored record. The router and the feed middleware set it when a record comes in (a
+   * random UUID, or one derived from an `Idempotency-Key` or the duplicate rule); the knex store gives a
+   * random one to a record without. Defaults to a random UUID.
+   */
+  uid?: string;
+  /**
+   * `true` for a removal record (this library's extension, not ProGet's): the package was removed from
+   * the target. It stays in the history; "running now" no longer lists the package on that target.
+   * Defaults to `false` (a deployment).
+   */
+  removed?: boolean;
 }
 
 /** A stored deployment. */
@@ -93,7 +107,9 @@ export type ValidationResult =
 export type RecordPrivilege = 'Feeds_DownloadPackage';
 /** The privilege needed to read deployment records of a feed. */
 export type ViewPrivilege = 'Feeds_ViewPackage';
-export type Privilege = RecordPrivilege | ViewPrivilege | (string & {});
+/** The privilege needed to purge a feed's records or delete one (ProGet's name). */
+export type DeletePrivilege = 'Feeds_DeletePackage';
+export type Privilege = RecordPrivilege | ViewPrivilege | DeletePrivilege | (string & {});
 
 /** Who is calling, as an auth adapter established it. */
 export interface Principal {
@@ -211,7 +227,8 @@ export interface DeploymentQuery {
   /**
    * Only each target's current record: the latest deployment of the package on that target, by
    * deployment date (then id), never the highest version. The other filters (and `versionRange`) then
-   * apply to that current record, so an older record on a target never makes the target match. Needs
+   * apply to that current record, so an older record on a target never makes the target match. A target
+   * whose latest record is a removal is left out: the package no longer runs there. Needs
    * `feedName` and `packageName`. Defaults to `false` (the whole history).
    */
   current?: boolean;
@@ -253,7 +270,117 @@ export interface DeploymentStore {
   stream?(query: DeploymentQuery): AsyncIterable<DeploymentRecord>;
   /** How many records match `query` (`limit` and `cursor` ignored). Optional; see `stream`. */
   count?(query: DeploymentQuery): Promise<number>;
+  /**
+   * Claims an `Idempotency-Key` for the first request that uses it, or says how it was used before.
+   * Optional: without it (and `settleIdempotencyKey`), a key still makes a retried record be stored once
+   * (its `uid` derives from the key), but a different payload under the same key is not detected.
+   */
+  claimIdempotencyKey?(claim: IdempotencyClaim): Promise<IdempotencyState>;
+  /** Saves the answer of a claimed key (to replay it), or releases the key (`null`) after a failure. */
+  settleIdempotencyKey?(id: string, outcome: IdempotencyOutcome | null): Promise<void>;
+  /**
+   * Applies a retention policy: a dry run (counts and a sample, nothing deleted) unless
+   * `policy.dryRun === false`. Optional; the purge API and `retention` need it.
+   */
+  purge?(policy: PurgePolicy): Promise<PurgeResult>;
+  /** The record with this id, or `undefined`. Optional; deleting by id needs it. */
+  getRecord?(id: string): Promise<DeploymentRecord | undefined>;
+  /** Deletes the record with this id; answers it, or `undefined` when there was none. Optional. */
+  deleteRecord?(id: string): Promise<DeploymentRecord | undefined>;
   close?(): void | Promise<void>;
+}
+
+/**
+ * A retention policy (plain data: it may cross a thread). Give `keepLatest` and/or `before`: a record is
+ * dropped when it is not among the latest `keepLatest` of its package on its target AND (with `before`)
+ * was deployed before `before`. A target's current record is never dropped.
+ */
+export interface PurgePolicy {
+  /** Records kept per package and target, newest first (by deployment date, then id). At least 1. Defaults to keeping only what `before` spares. */
+  keepLatest?: number;
+  /** Drop records deployed before this date. Defaults to no date limit. */
+  before?: Date;
+  /** Keep the record before each target's current one too, so a rollback stays visible. Defaults to `false`. */
+  keepPrevious?: boolean;
+  /** Only this feed. Defaults to every feed. */
+  feedName?: string;
+  /** Only this group (`""`: packages without a group). Defaults to every group. */
+  groupName?: string;
+  /** Only this package. Defaults to every package. */
+  packageName?: string;
+  /** Only this target. Defaults to every target. */
+  target?: string;
+  /** `false` deletes; anything else only counts. Defaults to `true` (a dry run). */
+  dryRun?: boolean;
+  /** Records deleted per statement (bounded, so recording never waits long). From 1 to 5000. Defaults to 500. */
+  batchSize?: number;
+  /** Milliseconds to pause between two delete statements. Defaults to 0 (one turn of the event loop). */
+  pauseMs?: number;
+  /** Records shown in the answer's `sample`. From 0 to 1000. Defaults to 20. */
+  sampleSize?: number;
+}
+
+/** How many records of one package a purge drops (or would drop). */
+export interface PurgePackageCount {
+  feedName: string;
+  groupName?: string;
+  packageName: string;
+  count: number;
+}
+
+/** What a purge did, or (a dry run) would do. */
+export interface PurgeResult {
+  dryRun: boolean;
+  /** Records the policy drops. */
+  matched: number;
+  /** Records deleted (0 in a dry run). */
+  deleted: number;
+  /** Records looked at. */
+  scanned: number;
+  byFeed: Array<{ feedName: string; count: number }>;
+  /** Per package, most first. */
+  byPackage: PurgePackageCount[];
+  /** Some of the records dropped, read before they were deleted. */
+  sample: DeploymentRecord[];
+}
+
+/** What the `purged` event carries (also after a scheduled purge). */
+export interface PurgeEvent {
+  /** Who asked: the principal's name, `"schedule"` or `"store API"`. */
+  by: string;
+  policy: PurgePolicy;
+  result: Omit<PurgeResult, 'sample'>;
+}
+
+/** What the `deployment-deleted` event carries. */
+export interface DeletedEvent {
+  by: string;
+  record: DeploymentRecord;
+}
+
+/** What {@link DeploymentStore.claimIdempotencyKey} is given (plain data: it may cross a thread). */
+export interface IdempotencyClaim {
+  /** SHA-256 (hex) of the caller's scope and the key. */
+  id: string;
+  /** SHA-256 (hex) of the request's payload. */
+  fingerprint: string;
+  now: Date;
+  /** When the key may be forgotten. */
+  expiresAt: Date;
+  /** A first request still in flight since before this is taken to have died; its key is taken over. */
+  staleBefore: Date;
+}
+
+/** How a key stands: just claimed, held by a request in flight, or answered before. */
+export type IdempotencyState =
+  | { state: 'claimed' }
+  | { state: 'in_flight'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; recordId?: string };
+
+/** The answer saved for a key. */
+export interface IdempotencyOutcome {
+  status: number;
+  recordId?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -293,6 +420,8 @@ export type VersionSchemeSetting = string | VersionScheme;
 
 /** Where warnings and errors the library cannot answer with go. */
 export interface Logger {
+  /** Audit lines (purges and deletes). Optional; `warn` is used when it is missing. */
+  info?(message: string, meta?: Record<string, unknown>): void;
   warn(message: string, meta?: Record<string, unknown>): void;
   error(message: string, meta?: Record<string, unknown>): void;
 }
@@ -362,6 +491,37 @@ export interface DeploymentRouterOptions {
    * commit. `false` writes each record in its own call. Defaults to `{ maxBatch: 100 }`.
    */
   groupCommit?: GroupCommitOptions | false;
+  /**
+   * `Idempotency-Key` on the record endpoint: how long a key is kept (and its first answer replayed).
+   * `false` stops claiming keys in the store; a key then still gives the record its `uid`, so a retry
+   * stores it once. Defaults to `{ expiresAfterMs: 86400000 }` (24 hours).
+   */
+  idempotency?: { expiresAfterMs?: number } | false;
+  /**
+   * The duplicate rule, for tools that cannot send an `Idempotency-Key`: a record equal to a stored one
+   * on feed, group, package, version, target, date (and kind: deployment or removal) is answered 200
+   * and stored once. Records without a `Date` get the time received, so they are never equal. Defaults
+   * to `false` (every record is stored).
+   */
+  ignoreDuplicates?: boolean;
+  /**
+   * Purges on a schedule: `policy` (a {@link PurgePolicy} whose `before` is replaced by `olderThanMs`
+   * before now at each run) every `everyMs` milliseconds, for real (not a dry run). Each run is a
+   * `purged` event and a log line. Defaults to none.
+   */
+  retention?: RetentionOptions;
+}
+
+/** A scheduled purge (`createDeploymentRouter({ retention })`). */
+export interface RetentionOptions {
+  /** The policy, without `before` and `dryRun`. Required. */
+  policy: Omit<PurgePolicy, 'before' | 'dryRun'>;
+  /** Drop records deployed more than this many milliseconds before each run. Defaults to no age limit. */
+  olderThanMs?: number;
+  /** Milliseconds between two runs; at least 60000. Required. */
+  everyMs: number;
+  /** Run once at start-up too. Defaults to `false`. */
+  runAtStart?: boolean;
 }
 
 /** Options of group commit (`createDeploymentRouter({ groupCommit })`, `createGroupCommit()`). */

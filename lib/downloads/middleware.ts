@@ -24,6 +24,8 @@ import { createRecordingQueue } from '../write/recording-queue';
 import { sendError } from '../http/send-error';
 import { createKnexStore } from '../store/knex-store';
 import { createValidator } from '../record/validate';
+import { parseRemoved, REMOVED_HEADER } from '../record/removal';
+import { randomUUID } from 'node:crypto';
 import type {
   AuthAdapter,
   DeployedContext,
@@ -138,6 +140,8 @@ interface Intake {
   ref?: FeedPackageRef;
   enabled: boolean;
   headerProblems: Problem[];
+  /** `X-Deployment-Removed: true`: a removal record (this library's extension). */
+  removed: boolean;
 }
 
 /**
@@ -236,7 +240,11 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
         break;
       }
     }
-    return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems: checkHeaders(headers) };
+    const headerProblems = checkHeaders(headers);
+    const removedHeader = req.headers[REMOVED_HEADER.toLowerCase()];
+    const removal = parseRemoved(Array.isArray(removedHeader) ? removedHeader : removedHeader?.trim() ?? undefined, REMOVED_HEADER);
+    if (removal.problem) headerProblems.push(removal.problem);
+    return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems, removed: removal.removed === true };
   }
 
   async function settle(req: Request, res: Response, intake: Intake): Promise<void> {
@@ -265,7 +273,14 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     let principal: Principal | null = principalOf(req) ?? null;
     if (principal === null && auth) {
       await initAuth();
-      const authenticated = await auth.authenticate(extractCredentials(req), req);
+      let credentials;
+      try {
+        credentials = extractCredentials(req);
+      } catch (err) {
+        // A credential given twice: refused, as the router refuses it.
+        return skip(req, intake, 'unauthorized', err instanceof Error ? err.message : String(err), { status });
+      }
+      const authenticated = await auth.authenticate(credentials, req);
       if (authenticated === false) return skip(req, intake, 'unauthorized', 'the credentials presented were refused by the auth adapter.', { status });
       principal = authenticated ?? null;
       if (!(await auth.authorize(principal, Privileges.Record, feedName))) {
@@ -292,6 +307,9 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     if (!result.ok) {
       return skip(req, intake, 'invalid_package', `the package read from the URL is not valid: ${formatProblems(result.problems).replace(/\n/g, ' ')}`, { status, problems: result.problems });
     }
+    // The record's identity, given at intake: the queue's retries can never store it twice.
+    result.deployment.uid = randomUUID();
+    if (intake.removed) result.deployment.removed = true;
     queue.push(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
   }
 

@@ -7,7 +7,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isHttpUrl } from '../record/deployment';
 import { DeploymentError } from '../http/errors';
-import { authorizeRead, listFrom, principalOf, rawQuery, readParameters, toReadRequest, type ReadContext } from './read-api';
+import { authorizeRead, badQuery, listFrom, principalOf, rawQuery, readParameters, toReadRequest, type ReadContext } from './read-api';
+import { extractCredentials } from '../http/credentials';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 
 /** The page's own parameters (its path gives feed, package and, optionally, version). */
@@ -45,7 +46,7 @@ export interface HistoryPageModel {
   path: string;
   /** The read API's path, for the export links. */
   apiPath: string;
-  /** `key` when it came in the query string, so links keep working. */
+  /** `key` when the request's credential came in the query string, so links keep working; else none. */
   key?: string;
 }
 
@@ -57,7 +58,7 @@ function href(path: string, params: Record<string, string | undefined>): string 
 }
 
 function detailsCell(r: DeploymentRecord): string {
-  return `<td class="details"><div class="line"><span class="target">${escapeHtml(r.target)}</span> on <time datetime="${escapeHtml(r.date.toISOString())}">${escapeHtml(displayDate(r.date))}</time> by <span class="user">${escapeHtml(r.userName)}</span></div>` +
+  return `<td class="details"><div class="line">${r.removed ? '<strong class="removal">Removed</strong> from ' : ''}<span class="target">${escapeHtml(r.target)}</span> on <time datetime="${escapeHtml(r.date.toISOString())}">${escapeHtml(displayDate(r.date))}</time> by <span class="user">${escapeHtml(r.userName)}</span></div>` +
     (r.description ? `<div class="description">${escapeHtml(r.description)}</div>` : '') + '</td>';
 }
 
@@ -152,6 +153,7 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
       const request = toReadRequest(values, problems);
 
       const principal = await principalOf(ctx, req);
+      const credentials = extractCredentials(req);
       const model: HistoryPageModel = {
         feed: feedParam,
         packageName,
@@ -161,11 +163,13 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
         scheme: '',
         path: `${req.baseUrl}${req.path}`,
         apiPath: `${req.baseUrl}${apiPath}`,
-        key: params.get('key') ?? undefined,
+        // Echoed into the page's links and form only when it is the credential this request used (so a
+        // browser that came with ?key= can filter and page); never when another credential was used.
+        key: credentials?.type === 'apiKey' && credentials.source === 'query' ? credentials.key : undefined,
       };
       let status = 200;
       try {
-        if (problems.length > 0) throw new DeploymentError(400, 'bad_query', problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
+        if (problems.length > 0) throw badQuery(problems);
         const query = await authorizeRead(ctx, principal, request);
         model.feed = query.feedName!;
         model.scheme = ctx.schemeFor(model.feed).name;

@@ -4,10 +4,12 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
-import { isMysql } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, NewDeployment, PackageRef, PurgePolicy, PurgeResult } from '../types';
 import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
+import { knexIdempotency } from './idempotency';
+import { insertOnce } from './insert';
+import { purgeRecords } from './purge';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 
@@ -32,6 +34,11 @@ export interface KnexDeploymentStore extends DeploymentStore {
   current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
   count(query: DeploymentQuery): Promise<number>;
+  claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyState>;
+  settleIdempotencyKey(id: string, outcome: IdempotencyOutcome | null): Promise<void>;
+  purge(policy: PurgePolicy): Promise<PurgeResult>;
+  getRecord(id: string): Promise<DeploymentRecord | undefined>;
+  deleteRecord(id: string): Promise<DeploymentRecord | undefined>;
   init(): Promise<void>;
   close(): Promise<void>;
 }
@@ -82,38 +89,14 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
   }
   const owned = options.knex === undefined;
   const db = options.knex ?? createSqliteKnex(options.filename);
-  const mysql = isMysql(db);
-  // MySQL/MariaDB has no RETURNING; a multi-row INSERT's ids are consecutive from LAST_INSERT_ID()
-  // unless innodb_autoinc_lock_mode is 2 ("interleaved"), where rows are inserted one at a time.
-  let mysqlConsecutiveIds = false;
 
   async function prepare(): Promise<void> {
     if (options.migrate !== false) await migrateDeploymentStore(db);
-    if (mysql) {
-      const [rows] = (await db.raw('SELECT @@innodb_autoinc_lock_mode AS mode')) as [Array<{ mode: number | string }>];
-      mysqlConsecutiveIds = Number(rows[0]?.mode) !== 2;
-    }
   }
 
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
   const init = once(prepare);
-
-  async function insertRows(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
-    if (!mysql) {
-      const inserted = (await trx(DEPLOYMENTS_TABLE).insert(rows).returning('id')) as Array<{ id: number | string } | number>;
-      return inserted.map((r) => Number(typeof r === 'object' ? r.id : r));
-    }
-    if (mysqlConsecutiveIds) {
-      const [first] = (await trx(DEPLOYMENTS_TABLE).insert(rows)) as number[];
-      return rows.map((_, i) => Number(first) + i);
-    }
-    const ids: number[] = [];
-    for (const row of rows) {
-      const [id] = (await trx(DEPLOYMENTS_TABLE).insert(row)) as number[];
-      ids.push(Number(id));
-    }
-    return ids;
-  }
+  const keys = knexIdempotency(db);
 
   return {
     knex: db,
@@ -125,9 +108,9 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
       const rows = deployments.map(toRow);
       // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
       // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
-      // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
-      const ids = mysql && !mysqlConsecutiveIds ? await db.transaction((trx) => insertRows(trx, rows)) : await insertRows(db, rows);
-      return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+      // by them). It skips rows whose uid is already stored (see insert.ts), so writing the same batch
+      // again after a failure whose outcome is unknown stores nothing twice.
+      return (await insertOnce(db, rows)).map(fromRow);
     },
 
     async list(query: DeploymentQuery): Promise<DeploymentPage> {
@@ -148,6 +131,37 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     async count(query: DeploymentQuery): Promise<number> {
       await init();
       return countRows(db, query);
+    },
+
+    async claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyState> {
+      await init();
+      return keys.claim(claim);
+    },
+
+    async settleIdempotencyKey(id: string, outcome: IdempotencyOutcome | null): Promise<void> {
+      await init();
+      return keys.settle(id, outcome);
+    },
+
+    async purge(policy: PurgePolicy): Promise<PurgeResult> {
+      await init();
+      return purgeRecords(db, policy);
+    },
+
+    async getRecord(id: string): Promise<DeploymentRecord | undefined> {
+      await init();
+      if (!/^\d{1,18}$/.test(id)) return undefined;
+      const row = (await db(DEPLOYMENTS_TABLE).where('id', Number(id)).first()) as DeploymentRow | undefined;
+      return row ? fromRow(row) : undefined;
+    },
+
+    async deleteRecord(id: string): Promise<DeploymentRecord | undefined> {
+      await init();
+      if (!/^\d{1,18}$/.test(id)) return undefined;
+      const row = (await db(DEPLOYMENTS_TABLE).where('id', Number(id)).first()) as DeploymentRow | undefined;
+      if (!row) return undefined;
+      const n = Number(await db(DEPLOYMENTS_TABLE).where('id', Number(id)).delete());
+      return n > 0 ? fromRow(row) : undefined;
     },
 
     async close(): Promise<void> {

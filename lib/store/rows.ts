@@ -1,4 +1,5 @@
 /** Mapping between records and the knex store's rows. */
+import { randomUUID } from 'node:crypto';
 import type { DeploymentRecord, NewDeployment } from '../types';
 
 export interface DeploymentRow {
@@ -14,6 +15,10 @@ export interface DeploymentRow {
   url: string | null;
   deployed_at: string;
   received_at: string;
+  /** The record's identity (migration 020); `null` for rows stored before it. */
+  uid?: string | null;
+  /** A removal record (migration 021): `true`/`1`, else `false`/`0`. */
+  removed?: boolean | number | null;
 }
 
 export function toRow(d: NewDeployment): DeploymentRow {
@@ -29,6 +34,8 @@ export function toRow(d: NewDeployment): DeploymentRow {
     url: d.url ?? null,
     deployed_at: d.date.toISOString(),
     received_at: d.receivedAt.toISOString(),
+    uid: d.uid ?? randomUUID(),
+    removed: d.removed === true,
   };
 }
 
@@ -47,5 +54,7 @@ export function fromRow(row: DeploymentRow): DeploymentRecord {
   };
   if (row.group_name) record.groupName = row.group_name;
   if (row.url) record.url = row.url;
+  if (row.uid) record.uid = row.uid;
+  if (row.removed === true || Number(row.removed) === 1) record.removed = true;
   return record;
 }

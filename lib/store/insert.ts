@@ -1,0 +1,43 @@
+/**
+ * The idempotent INSERT: every row carries its record's `uid`, and a row whose `uid` is already stored
+ * is skipped by the database itself (PostgreSQL and SQLite `ON CONFLICT (uid) DO NOTHING`, MySQL/MariaDB
+ * `ON DUPLICATE KEY UPDATE uid = uid`, a no-op). A batch written again after a connection broke as it
+ * committed therefore stores nothing twice, from any number of processes. Rows that were already there
+ * are read back, so the caller gets every record, in order, with its stored id.
+ *
+ * (`INSERT IGNORE` is not used on MySQL: it also turns real errors, such as a value too long, into
+ * warnings.)
+ */
+import type { Knex } from 'knex';
+import { isMysql } from '../knex/dialect';
+import type { DeploymentRow } from './rows';
+import { DEPLOYMENTS_TABLE } from './tables';
+
+/**
+ * Inserts `rows` (each with a `uid`) in ONE statement, skipping those already stored. Returns every row
+ * as stored, in the order given: inserted rows with their new id, the others as the database has them.
+ */
+export async function insertOnce(db: Knex | Knex.Transaction, rows: readonly DeploymentRow[]): Promise<DeploymentRow[]> {
+  if (rows.length === 0) return [];
+  const uids = rows.map((r) => r.uid!);
+  const stored = new Map<string, DeploymentRow>();
+  if (isMysql(db as Knex)) {
+    // No RETURNING: the ids are read back by uid (one indexed lookup), which also finds rows stored
+    // before, whatever innodb_autoinc_lock_mode says about consecutive ids.
+    await db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').merge(['uid']);
+  } else {
+    const inserted = (await db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').ignore().returning(['id', 'uid'])) as Array<{ id: number | string; uid: string }>;
+    const byUid = new Map(rows.map((r) => [r.uid!, r] as const));
+    for (const r of inserted) stored.set(r.uid, { ...byUid.get(r.uid)!, id: Number(r.id) });
+  }
+  const missing = uids.filter((u) => !stored.has(u));
+  if (missing.length > 0) {
+    const found = (await db(DEPLOYMENTS_TABLE).select('*').whereIn('uid', [...new Set(missing)])) as DeploymentRow[];
+    for (const row of found) stored.set(row.uid!, { ...row, id: Number(row.id) });
+  }
+  return rows.map((row) => {
+    const hit = stored.get(row.uid!);
+    if (!hit) throw new Error(`The record with uid ${row.uid} was neither inserted nor found; it is not stored.`);
+    return hit;
+  });
+}
