@@ -193,7 +193,7 @@ describe.each(NETWORK)('feed downloads while %s is down', (id) => {
     const events = new EventEmitter();
     const logger = memoryLogger();
     // Short retries, so that a batch is given up on quickly while the database is away.
-    middleware = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger, queue: { retries: 1, retryDelayMs: 5, batchSize: 10 } });
+    middleware = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger, batch: { retries: 1, retryDelayMs: 5, maxSize: 10 } });
     return { app: feedApp(middleware), mw: middleware, logger, outcomes: watchOutcomes(events) };
   }
 
@@ -290,7 +290,7 @@ describe('feed downloads while the SQLite file cannot be opened', () => {
     const knex = createSqliteKnex(join(dir, 'not-yet', 'deployments.sqlite'));
     const events = new EventEmitter();
     const outcomes = watchOutcomes(events);
-    const mw = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger: memoryLogger(), queue: { retries: 1, retryDelayMs: 5 } });
+    const mw = feedDeployments({ store: createKnexStore({ knex }), auth: anonymousAuth(), events, logger: memoryLogger(), batch: { retries: 1, retryDelayMs: 5 } });
     const app = feedApp(mw);
     try {
       for (let i = 0; i < 5; i++) {

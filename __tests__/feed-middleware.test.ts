@@ -62,7 +62,7 @@ function deploymentHeaders(target: string, extra: Record<string, string> = {}) {
 function setup(options: Partial<FeedDeploymentsOptions> = {}, app?: (mw: FeedDeploymentsMiddleware) => express.Express) {
   const events = new EventEmitter();
   const logger = memoryLogger();
-  const mw = feedDeployments({ store, auth, events, logger, queue: { retryDelayMs: 1 }, ...options });
+  const mw = feedDeployments({ store, auth, events, logger, batch: { retryDelayMs: 1 }, ...options });
   opened.push(mw);
   const outcomes: Outcomes = watchOutcomes(options.events ?? events);
   return { app: app ? app(mw) : feedApp(mw), mw, outcomes, logger };
@@ -470,7 +470,7 @@ describe('mounting', () => {
     expect(() => feedDeployments({ store: {} as DeploymentStore })).toThrow(/has no record\(\) method/);
     expect(() => feedDeployments({ store, layouts: [] })).toThrow(/layouts is empty/);
     expect(() => feedDeployments({ store, enabled: 'yes' as never })).toThrow(/enabled must be/);
-    expect(() => feedDeployments({ store, queue: { batchSize: 0 } })).toThrow(/queue.batchSize must be a whole number of at least 1/);
+    expect(() => feedDeployments({ store, batch: { maxSize: 0 } })).toThrow(/feedDeployments: batch.maxSize must be a whole number from 1 to 10000/);
     expect(() => (feedDeployments as unknown as (...a: unknown[]) => unknown)({ method: 'GET', headers: {} }, {}, () => undefined)).toThrow(/mounted without being called/);
   });
 });

@@ -75,7 +75,7 @@ afterAll(async () => {
 function setup(options: Partial<FeedDeploymentsOptions>) {
   const events = new EventEmitter();
   const logger = memoryLogger();
-  const mw = feedDeployments({ store, auth, events, logger, ...options, queue: { retryDelayMs: 1, ...options.queue } });
+  const mw = feedDeployments({ store, auth, events, logger, ...options, batch: { retryDelayMs: 1, ...options.batch } });
   opened.push(mw);
   return { app: feedApp(mw), mw, logger, outcomes: watchOutcomes(events) };
 }
@@ -87,7 +87,7 @@ describe('a store that is down during downloads', () => {
   it('lets every download succeed, byte for byte, and counts every record lost', async () => {
     const attempts: number[] = [];
     const down: DeploymentStore = { record: async (d) => { attempts.push(d.length); throw unavailable(); }, list: (q) => store.list(q) };
-    const { app, mw, logger, outcomes } = setup({ store: down, queue: { retries: 2, batchSize: 10 } });
+    const { app, mw, logger, outcomes } = setup({ store: down, batch: { retries: 2, maxSize: 10 } });
     const target = uniqueTarget();
     const results = await Promise.all(Array.from({ length: 25 }, () => download(app, URL_, headers(target))));
     for (const res of results) {
@@ -108,7 +108,7 @@ describe('a store that is down during downloads', () => {
       log: { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined } });
     const deadStore = createKnexStore({ knex: unreachable });
     try {
-      const { app, mw, outcomes } = setup({ store: deadStore, queue: { retries: 1 } });
+      const { app, mw, outcomes } = setup({ store: deadStore, batch: { retries: 1 } });
       const results = await Promise.all(Array.from({ length: 5 }, () => download(app, URL_, headers(uniqueTarget()))));
       expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       await outcomes.settled(5);
@@ -127,7 +127,7 @@ describe('a store that is down during downloads', () => {
       },
       list: (q) => store.list(q),
     };
-    const { app, mw, outcomes } = setup({ store: flaky, queue: { retries: 3 } });
+    const { app, mw, outcomes } = setup({ store: flaky, batch: { retries: 3 } });
     const target = uniqueTarget();
     await Promise.all(Array.from({ length: 10 }, () => download(app, URL_, headers(target))));
     await outcomes.settled(10);
@@ -144,7 +144,7 @@ describe('a store that is down during downloads', () => {
       },
       list: (q) => store.list(q),
     };
-    const { app, mw, outcomes } = setup({ store: picky, queue: { retries: 1 } });
+    const { app, mw, outcomes } = setup({ store: picky, batch: { retries: 1 } });
     const target = uniqueTarget();
     await Promise.all([
       download(app, URL_, headers(target)),
@@ -159,9 +159,9 @@ describe('a store that is down during downloads', () => {
 });
 
 describe('batches and bounds', () => {
-  it('writes queued records in batches of at most batchSize', async () => {
+  it('writes queued records in batches of at most maxSize', async () => {
     const { store: slow, calls, open } = gated(store);
-    const { app, mw, outcomes } = setup({ store: slow, queue: { batchSize: 10 } });
+    const { app, mw, outcomes } = setup({ store: slow, batch: { maxSize: 10 } });
     const target = uniqueTarget();
     await Promise.all(Array.from({ length: 30 }, () => download(app, URL_, headers(target))));
     await until(() => mw.stats().queued === 30);
@@ -173,9 +173,9 @@ describe('batches and bounds', () => {
     expect((await store.list({ target })).records).toHaveLength(30);
   });
 
-  it('loses (and reports) records beyond maxQueued instead of growing', async () => {
+  it('loses (and reports) records beyond maxPending instead of growing', async () => {
     const { store: slow, open } = gated(store);
-    const { app, mw, outcomes } = setup({ store: slow, queue: { maxQueued: 3 } });
+    const { app, mw, outcomes } = setup({ store: slow, batch: { maxPending: 3 } });
     await Promise.all(Array.from({ length: 6 }, () => download(app, URL_, headers(uniqueTarget()))));
     await until(() => mw.stats().queued + mw.stats().lost === 6);
     expect(mw.stats()).toMatchObject({ queued: 3, lost: 3 });
@@ -238,7 +238,7 @@ describe.each(databaseIds())('feed downloads recorded on %s', (id) => {
   });
 
   it('writes concurrent downloads in batches, every field read back as sent', async () => {
-    const { app, mw, outcomes } = setup({ store: dbStore, queue: { batchSize: 7 } });
+    const { app, mw, outcomes } = setup({ store: dbStore, batch: { maxSize: 7 } });
     const urls = [
       '/upack/Products/download/InedoReleases/sub/ProGet/5.3.38',
       '/npm/npm-packages/@demo/left-pad/-/left-pad-1.0.0.tgz',

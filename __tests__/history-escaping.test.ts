@@ -21,7 +21,7 @@ import { listen, type RunningServer } from './helpers/http';
 
 const FEED = 'DefaultNuGet';
 const PACKAGE = 'Evil.Package';
-const PAGE = `/deployments/${FEED}/${PACKAGE}`;
+const PAGE = `/-/deployments/${FEED}/${PACKAGE}`;
 const SCRIPT = '<script>window.__pwned=1</script>';
 const IMG = '<img src=x onerror="window.__pwned=2">';
 const SVG = '<svg onload="window.__pwned=4"></svg>';

@@ -75,7 +75,7 @@ const cells = (selector: string) => page.locator(selector).evaluateAll((rows) =>
 
 describe('the History page', () => {
   it('shows running now and the history, newest first, as Application | Details | More Info', async () => {
-    const res = await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json`);
+    const res = await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
     expect(res?.status()).toBe(200);
     expect(await page.title()).toBe('Newtonsoft.Json · deployments · DefaultNuGet');
     expect(await page.locator('h1').innerText()).toBe('Deployments of Newtonsoft.Json');
@@ -93,7 +93,7 @@ describe('the History page', () => {
   });
 
   it('escapes every field, and links a Url only when it is http(s)', async () => {
-    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json`);
+    await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
     const web02 = page.locator('#history tbody tr', { hasText: 'web-02 on' });
     expect(await web02.locator('td').first().innerText()).toBe('<b>Tool</b> 11.0.2');
     expect(await web02.locator('.description').innerText()).toBe(XSS);
@@ -108,7 +108,7 @@ describe('the History page', () => {
   });
 
   it('filters with the plain form: a range shows only the targets running a matching version now', async () => {
-    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json`);
+    await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
     await page.getByLabel('Version range').fill('(,13.0.1)');
     await page.getByLabel('Target starts with').fill('web-');
     await Promise.all([page.waitForURL(/range=/), page.getByRole('button', { name: 'Filter' }).click()]);
@@ -128,13 +128,13 @@ describe('the History page', () => {
   });
 
   it('keeps an exact version typed in the form in the export links', async () => {
-    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json?version=12.0.3`);
+    await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json?version=12.0.3`);
     const csv = await page.locator('#history a', { hasText: 'CSV' }).getAttribute('href');
     expect(new URLSearchParams(csv!.split('?')[1]).get('version')).toBe('12.0.3');
   });
 
   it('pages with Older and Newest links', async () => {
-    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json`);
+    await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
     const first = await cells('#history tbody tr');
     await Promise.all([page.waitForURL(/cursor=/), page.getByRole('link', { name: 'Older' }).click()]);
     const second = await cells('#history tbody tr');
@@ -147,7 +147,7 @@ describe('the History page', () => {
   });
 
   it('shows a bad filter above the form with status 400', async () => {
-    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json`);
+    await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
     await page.getByLabel('Version range').fill('^13');
     const [res] = await Promise.all([page.waitForResponse(/range=/), page.getByRole('button', { name: 'Filter' }).click()]);
     expect(res.status()).toBe(400);
@@ -155,7 +155,7 @@ describe('the History page', () => {
   });
 
   it('has a page per version, and export links that answer CSV', async () => {
-    await page.goto(`${server.url}/deployments/DefaultNuGet/Newtonsoft.Json/13.0.1`);
+    await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json/13.0.1`);
     expect(await page.locator('h1').innerText()).toBe('Deployments of Newtonsoft.Json 13.0.1');
     expect((await cells('#history tbody tr')).map((r) => r[1]!.split(' on ')[0])).toEqual(['web-01']);
     const csv = await page.locator('#history a', { hasText: 'CSV' }).getAttribute('href');
@@ -164,9 +164,9 @@ describe('the History page', () => {
   });
 
   it('needs the read privilege: anonymous gets 403 on a feed it may not view', async () => {
-    const res = await page.goto(`${server.url}/deployments/Private/Newtonsoft.Json`);
+    const res = await page.goto(`${server.url}/-/deployments/Private/Newtonsoft.Json`);
     expect(res?.status()).toBe(403);
-    const withKey = await page.goto(`${server.url}/deployments/Private/Newtonsoft.Json?key=${KEY}`);
+    const withKey = await page.goto(`${server.url}/-/deployments/Private/Newtonsoft.Json?key=${KEY}`);
     expect(withKey?.status()).toBe(200);
     expect(await page.locator('#history .empty').innerText()).toBe('No deployments match.');
   });

@@ -82,7 +82,7 @@ describe.each(databaseIds())('Idempotency-Key on %s', (id) => {
       settleIdempotencyKey: store.settleIdempotencyKey,
       async record(ds) { entered(); await gate; return store.record(ds); },
     };
-    const { a } = app({ groupCommit: false }, slow);
+    const { a } = app({ batch: { maxSize: 1 } }, slow);
     const body = { ...SAMPLE, Target: 'idem-409' };
     const first = request(a).post(PATH).set('X-ApiKey', KEYS[0]!.key).set('Idempotency-Key', 'k-409').send(body).then((r) => r);
     await inside;
@@ -111,7 +111,7 @@ describe.each(databaseIds())('Idempotency-Key on %s', (id) => {
         return store.record(ds);
       },
     };
-    const { a } = app({ groupCommit: false }, flaky);
+    const { a } = app({ batch: { maxSize: 1 } }, flaky);
     const body = { ...SAMPLE, Target: 'idem-retry' };
     const res = await request(a).post(PATH).set('X-ApiKey', KEYS[0]!.key).set('Idempotency-Key', 'k-retry').send(body);
     expect(res.status).toBe(503);

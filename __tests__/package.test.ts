@@ -55,7 +55,12 @@ describe('the packed package in consumer projects', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
+    // The README links it (issue 12, problem 6): it ships.
+    expect(files).toContain('package/examples/mount-existing-route.js');
     expect(files.some((f) => f.startsWith('package/__tests__') || f.startsWith('package/lib/'))).toBe(false);
+    // The Verdaccio plug-in's subpath (package-deployments/verdaccio), with a default export for Verdaccio's loader.
+    expect(files).toContain('package/dist/verdaccio/index.js');
+    expect(files).toContain('package/dist/verdaccio/index.d.ts');
   });
 
   it.each(['4', '5'])('records a deployment from CommonJS and ESM on Express %s', (major) => {

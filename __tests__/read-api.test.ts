@@ -267,7 +267,7 @@ describe('export', () => {
 
 describe('construction', () => {
   it('an unknown version scheme throws, naming the feed', () => {
-    expect(() => makeApp({ versionSchemes: { DefaultNuGet: 'pypi' } })).toThrow(/versionSchemes\["DefaultNuGet"\]: unknown version scheme "pypi"/);
+    expect(() => makeApp({ versionSchemes: { DefaultNuGet: 'cargo' } })).toThrow(/versionSchemes\["DefaultNuGet"\]: unknown version scheme "cargo"/);
   });
   it('a bad historyPath throws', () => {
     expect(() => makeApp({ historyPath: 'deployments' })).toThrow(/historyPath must be a path/);

@@ -65,7 +65,7 @@ describe.each(databaseIds())('removals on %s', (id) => {
   });
 
   it('the History page shows a removal as such, and its running-now list leaves the target out', async () => {
-    const html = (await request(app).get(`/deployments/${FEED}/${PKG}`).expect(200)).text;
+    const html = (await request(app).get(`/-/deployments/${FEED}/${PKG}`).expect(200)).text;
     expect(html).toMatch(/<strong class="removal">Removed<\/strong> from <span class="target">web-01<\/span>/);
     const running = html.slice(html.indexOf('id="running-now"'), html.indexOf('id="history"'));
     expect(running).toContain('web-02');

@@ -163,7 +163,7 @@ const READS: Array<[string, (feed: string) => string]> = [
   ['current (JSON)', (feed) => `/api/package-deployment/current?feed=${feed}&package=${SAMPLE.PackageName}`],
   ['CSV export', (feed) => `/api/package-deployment?feed=${feed}&format=csv`],
   ['NDJSON export', (feed) => `/api/package-deployment/current?feed=${feed}&package=${SAMPLE.PackageName}&format=ndjson`],
-  ['History page', (feed) => `/deployments/${feed}/${SAMPLE.PackageName}`],
+  ['History page', (feed) => `/-/deployments/${feed}/${SAMPLE.PackageName}`],
 ];
 
 /** The ways a key may come with a GET (no body). */

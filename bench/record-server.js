@@ -20,7 +20,7 @@ async function main() {
     const store = lib.createKnexStore({ knex });
     await store.init();
     const options = { store, apiKeys: [{ name: 'bench', key: API_KEY }], feeds: ['DefaultNuGet'] };
-    if (process.env.BENCH_GROUP_COMMIT === 'off') options.groupCommit = false;
+    if (process.env.BENCH_GROUP_COMMIT === 'off') options.batch = { maxSize: 1 };
     app.use(lib.createDeploymentRouter(options));
   } else if (mode === 'baseline') {
     app.post('/api/package-deployment/', express.json(), express.urlencoded({ extended: false }), async (req, res) => {

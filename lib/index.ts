@@ -6,6 +6,8 @@ export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_
 export { semverScheme } from './versions/semver';
 export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
+export { pypiScheme } from './versions/pypi';
+export { VERS_TYPE_SCHEMES } from './versions/vers';
 export { csvCell, toWire, writeRecords, RECORD_COLUMNS, type ExportFormat, type WireRecord } from './read/export';
 export { renderHistoryPage, escapeHtml, type HistoryPageModel } from './read/history-page';
 export { validateDeployment, createValidator, deploymentSchema, DEPLOYMENT_SCHEMA } from './record/validate';
@@ -22,6 +24,7 @@ export {
 } from './auth/knex-keys-migrations';
 export { customAuth, type CustomAuthOptions } from './auth/custom';
 export { Privileges } from './auth/privileges';
+export { HOST_PRINCIPAL_KIND } from './auth/host-principal';
 export {
   createKnexStore,
   createSqliteKnex,
@@ -38,18 +41,12 @@ export {
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { DEPLOYED_EVENT } from './write/events';
-export { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit } from './write/group-commit';
+export { BATCH_DEFAULTS } from './write/batch-writer';
 export type * from './types';
-export {
-  feedDeployments,
-  hostPrincipal,
-  DEPLOYMENT_HEADERS,
-  SKIPPED_EVENT,
-  LOST_EVENT,
-  WARNING_EVENT,
-  SERVED_PACKAGE_LOCAL,
-  type FeedDeploymentsMiddleware,
-} from './downloads/middleware';
+export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
+export { hostPrincipal } from './downloads/host-principal';
+export { DEPLOYMENT_HEADERS } from './downloads/headers';
+export { SKIPPED_EVENT, LOST_EVENT, WARNING_EVENT, SERVED_PACKAGE_LOCAL } from './downloads/events';
 export {
   upackLayout,
   packagesApiLayout,
@@ -66,4 +63,4 @@ export {
 export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
-export { createRecordingQueue, QUEUE_DEFAULTS, type RecordingQueue, type QueueCallbacks } from './write/recording-queue';
+export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';

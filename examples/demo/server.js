@@ -72,7 +72,7 @@ function createDemo({ apiKey, filename }) {
   app.get('/', (_req, res) => {
     res.type('text/plain').send(
       `package-deployments demo feed server\nfeeds: ${FEEDS.join(', ')}\nPOST /api/package-deployment/ to record a deployment.\n` +
-        `GET /api/package-deployment?feed=DefaultNuGet to read them; /deployments/DefaultNuGet/Newtonsoft.Json for a History page.\n` +
+        `GET /api/package-deployment?feed=DefaultNuGet to read them; /-/deployments/DefaultNuGet/Newtonsoft.Json for a History page.\n` +
         `Downloads (send X-ProGet-Deployment-* headers to record one):\n` +
         `  /nuget/DefaultNuGet/package/${fixtures.nuget.id}/${fixtures.nuget.version}\n` +
         `  /nuget/DefaultNuGet/v3/flatcontainer/${fixtures.nuget.id.toLowerCase()}/${fixtures.nuget.version}/${fixtures.nuget.id.toLowerCase()}.${fixtures.nuget.version}.nupkg\n` +
@@ -93,7 +93,7 @@ if (require.main === module) {
   const server = app.listen(port, () => {
     const url = `http://localhost:${server.address().port}`;
     // One write, so that whoever waits for "listening on" also has the key and the file.
-    console.log(`package-deployments demo listening on ${url}\nAPI key: ${apiKey}\nSQLite file: ${filename}\nHistory page: ${url}/deployments/DefaultNuGet/Newtonsoft.Json`);
+    console.log(`package-deployments demo listening on ${url}\nAPI key: ${apiKey}\nSQLite file: ${filename}\nHistory page: ${url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
   });
   // Graceful shutdown: stop accepting, let requests in flight finish (a record is answered 200 only once
   // committed), then close the store. Responses in flight say "Connection: close", so that clients'

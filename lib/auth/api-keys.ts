@@ -2,6 +2,7 @@
  * The default adapter: API keys the ProGet way, each scoped to feeds and privileges, compared in
  * constant time; anonymous access only where granted; Basic "pseudo-keys" through a user callback.
  */
+import { HOST_PRINCIPAL_KIND } from './host-principal';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AnonymousGrant, ApiKeyAuthOptions, ApiKeyConfig, AuthAdapter, Principal, Privilege } from '../types';
 import { ALL_PRIVILEGES, Privileges, feedAllowed } from './privileges';
@@ -94,7 +95,8 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): AuthAdapter {
       }
       const entry = byPrincipal.get(principal);
       if (entry) return entry.privileges.includes(privilege) && feedAllowed(entry.feeds, feed);
-      if (userPrincipals.has(principal)) {
+      // Users of the `users` callback, and the host's own users (the router's `principal` option).
+      if (userPrincipals.has(principal) || principal.kind === HOST_PRINCIPAL_KIND) {
         return options.authorizeUser ? !!(await options.authorizeUser(principal, privilege, feed)) : true;
       }
       return false;

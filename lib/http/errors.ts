@@ -76,6 +76,7 @@ const UNAVAILABLE_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'SQLITE_BUSY',
   'SQLITE_CANTOPEN',
+  'PD_WRITER_FULL', // batch.maxPending records already waiting for the store
   '57P01', // postgres admin_shutdown
   '57P03', // postgres cannot_connect_now
   '53300', // postgres too_many_connections

@@ -46,13 +46,19 @@ export function toWire(r: DeploymentRecord): WireRecord {
 }
 
 /**
+ * An npm scope or scoped name (`@acme`, `@acme/widget`): letters, digits, `.`, `_`, `-` and one `/`. No
+ * spreadsheet reads it as a call (a formula needs `(`, an operator, `!` or `|`), so it is left as written.
+ */
+const NPM_SCOPE = /^@[a-z0-9][\w.-]*(\/[\w.-]+)?$/i;
+
+/**
  * One CSV cell (RFC 4180). A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
  * leading `'`, so that a spreadsheet shows it as text instead of running it as a formula (OWASP, "CSV
- * injection").
+ * injection"). An npm scope (`@acme`, `@acme/widget`) is data, not a formula, and is left alone.
  */
 export function csvCell(value: string | null): string {
   if (value === null) return '';
-  let text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  let text = /^[=+\-@\t\r]/.test(value) && !NPM_SCOPE.test(value) ? `'${value}` : value;
   if (/[",\r\n]/.test(text) || text !== text.trim()) text = `"${text.replace(/"/g, '""')}"`;
   return text;
 }

@@ -6,9 +6,13 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { isHttpUrl } from '../record/deployment';
+import { splitScopedName } from '../record/scoped-name';
 import { DeploymentError } from '../http/errors';
-import { authorizeRead, badQuery, listFrom, principalOf, rawQuery, readParameters, toReadRequest, type ReadContext } from './read-api';
 import { extractCredentials } from '../http/credentials';
+import { authorizeRead, principalOf } from './authorize';
+import type { ReadContext } from './context';
+import { listFrom } from './from-store';
+import { badQuery, rawQuery, readParameters, toReadRequest } from './parameters';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 
 /** The page's own parameters (its path gives feed, package and, optionally, version). */
@@ -132,20 +136,63 @@ export function renderHistoryPage(m: HistoryPageModel): string {
   return out.join('\n');
 }
 
-/** The handler of `GET {historyPath}/:feed/:package` and `GET {historyPath}/:feed/:package/:version`. */
+/** What a History page URL names: `{feed}/{package}[/{version}]`, the package possibly `@scope/name`. */
+interface PageTarget {
+  feed: string;
+  groupName?: string;
+  packageName: string;
+  version?: string;
+}
+
+/**
+ * Reads the route parameters `feed`, `p1`, `p2`, `p3`: `{feed}/{name}[/{version}]`,
+ * `{feed}/@scope/{name}[/{version}]` or `{feed}/@scope%2f{name}[/{version}]`. `undefined` for anything
+ * else, such as an npm tarball path (`{name}/-/{file}`): the page never answers a URL it does not own.
+ */
+export function pageTarget(req: Request): PageTarget | undefined {
+  const feed = String(req.params.feed ?? '');
+  const parts = [req.params.p1, req.params.p2, req.params.p3].filter((p): p is string => typeof p === 'string');
+  if (feed === '' || feed === '-' || parts.length === 0 || parts.some((p) => p === '' || p === '-')) return undefined;
+  let groupName: string | undefined;
+  let rest = parts;
+  const first = parts[0]!;
+  if (first.startsWith('@')) {
+    const slash = first.indexOf('/');
+    if (slash > 0) {
+      const split = splitScopedName(first);
+      if (split.groupName === undefined) return undefined;
+      groupName = split.groupName;
+      rest = [split.packageName, ...parts.slice(1)];
+    } else if (parts.length >= 2) {
+      groupName = first;
+      rest = parts.slice(1);
+    }
+  }
+  if (rest.length > 2 || rest.some((p) => p.includes('/'))) return undefined;
+  return { feed, groupName, packageName: rest[0]!, version: rest[1] };
+}
+
+/** The handler of `GET {historyPath}/:feed/:p1[/:p2[/:p3]]` (see {@link pageTarget}). */
 export function historyPageHandler(ctx: ReadContext, apiPath: string) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
+      const target = pageTarget(req);
+      if (target === undefined) {
+        // Not a History page URL (an npm tarball path such as {name}/-/{file}, say): the host answers it.
+        next();
+        return;
+      }
       const params = rawQuery(req);
-      const feedParam = String(req.params.feed);
-      const packageName = String(req.params.package);
-      const pathVersion = req.params.version === undefined ? undefined : String(req.params.version);
+      const feedParam = target.feed;
+      const packageName = target.packageName;
+      const pathVersion = target.version;
       const { values, problems } = readParameters(params, PAGE_PARAMETERS);
       const filters: Record<string, string> = {};
       for (const [k, v] of values) if (v !== '' || k === 'group') filters[k] = v;
       delete filters.group;
       values.set('feed', feedParam);
       values.set('package', packageName);
+      if (target.groupName !== undefined) values.set('group', target.groupName);
       if (pathVersion !== undefined && !values.has('version')) values.set('version', pathVersion);
       if (!values.has('limit')) values.set('limit', String(DEFAULT_PAGE_ROWS));
       // Empty form fields mean "no filter" on the page.
@@ -153,7 +200,8 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
       const request = toReadRequest(values, problems);
 
       const principal = await principalOf(ctx, req);
-      const credentials = extractCredentials(req);
+      // The credential this request used, when it was not the host's own login.
+      const credentials = ctx.hostPrincipal?.(req) ? null : extractCredentials(req);
       const model: HistoryPageModel = {
         feed: feedParam,
         packageName,

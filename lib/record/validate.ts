@@ -2,6 +2,7 @@
  * The standalone validator: no Express needed. One ajv schema, compiled once per set of limits and
  * cached, checks types, presence, emptiness, length and characters; dates and URLs are then parsed.
  */
+import { splitScopedName } from './scoped-name';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import {
   ANONYMOUS,
@@ -167,10 +168,15 @@ export function createValidator(options: Pick<ValidateOptions, 'limits'> = {}) {
       receivedAt,
     };
     if (typeof data.GroupName === 'string') deployment.groupName = data.GroupName;
+    // `@scope/name` is npm's spelling of group `@scope`, name `name`: stored the way downloads store it.
+    Object.assign(deployment, splitScopedName(deployment.packageName, deployment.groupName));
     if (typeof data.Url === 'string') deployment.url = data.Url;
     return { ok: true, deployment };
   };
 }
+
+/** A validator made by {@link createValidator}: options fixed, schema compiled. */
+export type Validator = ReturnType<typeof createValidator>;
 
 /**
  * Validates and normalises one deployment (an object with ProGet's fields, names matched

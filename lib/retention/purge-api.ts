@@ -6,7 +6,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Privileges } from '../auth/privileges';
 import { DeploymentError, feedNotFound, forbidden, storageError } from '../http/errors';
-import { principalOf, type ReadContext } from '../read/read-api';
+import { principalOf } from '../read/authorize';
+import type { ReadContext } from '../read/context';
 import { toWire } from '../read/export';
 import { parseDeploymentDate } from '../record/deployment';
 import type { Principal, Problem, PurgePolicy } from '../types';

@@ -13,20 +13,44 @@ import { isMysql } from '../knex/dialect';
 import type { DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 
+/** A deadlock: the database rolled the statement back whole, so running it again is safe. */
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown };
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === '40P01';
+}
+
+/**
+ * Runs an INSERT again after a deadlock. Two writers inserting the same uids at once (a batch retried by
+ * one instance while another writes it) can deadlock on MySQL/MariaDB's unique-index locks; the loser's
+ * statement is rolled back whole, so it is simply run again (at most 5 times). Inside a transaction, the
+ * deadlock aborts the whole transaction: retry the transaction instead (`retry: false` here).
+ */
+export async function retryDeadlocksOf<T>(run: () => PromiseLike<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isDeadlock(err) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+    }
+  }
+}
+
 /**
  * Inserts `rows` (each with a `uid`) in ONE statement, skipping those already stored. Returns every row
  * as stored, in the order given: inserted rows with their new id, the others as the database has them.
  */
-export async function insertOnce(db: Knex | Knex.Transaction, rows: readonly DeploymentRow[]): Promise<DeploymentRow[]> {
+export async function insertOnce(db: Knex | Knex.Transaction, rows: readonly DeploymentRow[], options: { retry?: boolean } = {}): Promise<DeploymentRow[]> {
   if (rows.length === 0) return [];
+  const retryDeadlocks = options.retry === false ? <T>(run: () => PromiseLike<T>) => Promise.resolve(run()) : retryDeadlocksOf;
   const uids = rows.map((r) => r.uid!);
   const stored = new Map<string, DeploymentRow>();
   if (isMysql(db as Knex)) {
     // No RETURNING: the ids are read back by uid (one indexed lookup), which also finds rows stored
     // before, whatever innodb_autoinc_lock_mode says about consecutive ids.
-    await db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').merge(['uid']);
+    await retryDeadlocks(() => db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').merge(['uid']));
   } else {
-    const inserted = (await db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').ignore().returning(['id', 'uid'])) as Array<{ id: number | string; uid: string }>;
+    const inserted = (await retryDeadlocks(() => db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').ignore().returning(['id', 'uid']))) as Array<{ id: number | string; uid: string }>;
     const byUid = new Map(rows.map((r) => [r.uid!, r] as const));
     for (const r of inserted) stored.set(r.uid, { ...byUid.get(r.uid)!, id: Number(r.id) });
   }

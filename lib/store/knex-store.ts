@@ -4,11 +4,12 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
+import { isSqlite } from '../knex/dialect';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, NewDeployment, PackageRef, PurgePolicy, PurgeResult } from '../types';
 import { migrateDeploymentStore } from './migrations';
 import { countRows, listPage, streamRows } from './queries';
 import { knexIdempotency } from './idempotency';
-import { insertOnce } from './insert';
+import { insertOnce, retryDeadlocksOf } from './insert';
 import { purgeRecords } from './purge';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
@@ -98,6 +99,9 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
   const init = once(prepare);
   const keys = knexIdempotency(db);
 
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 13 values a row stay under every parameter limit. */
+  const chunkSize = isSqlite(db) ? 500 : 1000;
+
   return {
     knex: db,
     init,
@@ -109,8 +113,15 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
       // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
       // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
       // by them). It skips rows whose uid is already stored (see insert.ts), so writing the same batch
-      // again after a failure whose outcome is unknown stores nothing twice.
-      return (await insertOnce(db, rows)).map(fromRow);
+      // again after a failure whose outcome is unknown stores nothing twice. More rows than one INSERT
+      // takes: several statements, so one transaction around them.
+      if (rows.length <= chunkSize) return (await insertOnce(db, rows)).map(fromRow);
+      const stored = await retryDeadlocksOf(() => db.transaction(async (trx) => {
+        const all: DeploymentRow[] = [];
+        for (let i = 0; i < rows.length; i += chunkSize) all.push(...(await insertOnce(trx, rows.slice(i, i + chunkSize), { retry: false })));
+        return all;
+      }));
+      return stored.map(fromRow);
     },
 
     async list(query: DeploymentQuery): Promise<DeploymentPage> {

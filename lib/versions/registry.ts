@@ -5,8 +5,10 @@
 import { DeploymentError } from '../http/errors';
 import { mavenScheme } from './maven';
 import { nugetScheme } from './nuget';
+import { pypiScheme } from './pypi';
 import type { VersionRange, VersionScheme, VersionSchemeSetting } from '../types';
 import { semverScheme } from './semver';
+import { parseVers, VersError } from './vers';
 
 /** The built-in schemes. `npm` is another name for `semver`. */
 export const VERSION_SCHEMES: Readonly<Record<string, VersionScheme>> = Object.freeze({
@@ -14,6 +16,7 @@ export const VERSION_SCHEMES: Readonly<Record<string, VersionScheme>> = Object.f
   npm: semverScheme,
   nuget: nugetScheme,
   maven: mavenScheme,
+  pypi: pypiScheme,
 });
 
 /** The scheme each feed type uses (the feed types of the wire contract's download URL layouts). */
@@ -24,6 +27,7 @@ export const FEED_TYPE_SCHEMES: Readonly<Record<string, string>> = Object.freeze
   upack: 'semver',
   universal: 'semver',
   helm: 'semver',
+  pypi: 'pypi',
 });
 
 /** The scheme used for a feed the `versionSchemes` option does not name. */
@@ -85,7 +89,15 @@ export function schemeResolver(
  */
 export function parseVersionRange(scheme: VersionSchemeSetting, text: string): VersionRange {
   const resolved = schemeNamed(scheme);
-  if (!resolved) throw new TypeError(`parseVersionRange: unknown version scheme "${String(scheme)}"; use semver, npm, nuget or maven.`);
+  if (!resolved) throw new TypeError(`parseVersionRange: unknown version scheme "${String(scheme)}"; use semver, npm, nuget, maven or pypi.`);
+  if (typeof text === 'string' && text.startsWith('vers:')) {
+    try {
+      return Object.freeze({ scheme: resolved.name, text, test: parseVers(text, resolved).test });
+    } catch (err) {
+      if (!(err instanceof VersError)) throw err;
+      throw new DeploymentError(400, 'bad_query', `range: "${text}" is not a usable vers: range: ${err.message}.`);
+    }
+  }
   const test = typeof text === 'string' && text.trim() !== '' ? resolved.parseRange(text) : undefined;
   if (!test) {
     throw new DeploymentError(400, 'bad_query', `range: "${String(text)}" is not a ${resolved.name} version range (${RANGE_HINTS[resolved.name] ?? 'see the scheme\'s documentation'}).`);
@@ -97,4 +109,6 @@ const RANGE_HINTS: Record<string, string> = {
   semver: 'for example <13.0.1, ^1.2, ~1.2.3, >=1.0.0 <2.0.0',
   nuget: 'for example [1.0,2.0), (,13.0.1), [1.0], or <13.0.1',
   maven: 'for example [1.0,2.0), (,1.0],[1.2,), [1.0], or <2.17.1',
+  pypi: 'for example >=2.3,<2.31, ~=2.2, ==2.*, !=2.0.1',
 };
+for (const name of Object.keys(RANGE_HINTS)) RANGE_HINTS[name] += `; or a vers:${name === 'semver' ? 'npm' : name}/... range`;

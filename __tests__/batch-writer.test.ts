@@ -1,12 +1,12 @@
-/** Group commit: concurrent records share one transaction, each answered only after that commit. */
+/** The batch writer's awaited path (the router's): concurrent records share one transaction, each answered only after that commit. */
 import express from 'express';
 import type { Knex } from 'knex';
 import {
   createDeploymentRouter,
-  createGroupCommit,
   createKnexStore,
+  feedDeployments,
   validateDeployment,
-  DEFAULT_MAX_BATCH,
+  BATCH_DEFAULTS,
   DEPLOYMENTS_TABLE,
   type DeploymentRecord,
   type DeploymentStore,
@@ -14,6 +14,9 @@ import {
   type NewDeployment,
 } from '../lib';
 import { isMysql } from '../lib/knex/dialect';
+import { isUnavailable } from '../lib/http/errors';
+import { createBatchWriter, resolveBatchOptions } from '../lib/write/batch-writer';
+import type { BatchOptions } from '../lib';
 import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
 import { memoryLogger, SAMPLE } from './helpers/fixtures';
 import { listen } from './helpers/http';
@@ -63,7 +66,13 @@ function track<T>(promise: Promise<T>) {
   return state;
 }
 
-describe('createGroupCommit (with a store the test controls)', () => {
+/** A writer used the router's way (awaited). */
+function createGroupCommit(store: DeploymentStore, options?: BatchOptions) {
+  const writer = createBatchWriter<never>(store, resolveBatchOptions('test', options), { committed: () => undefined, lost: () => undefined });
+  return { record: (d: NewDeployment) => writer.write(d), get waiting() { return writer.stats().queued; }, drain: () => writer.flush() };
+}
+
+describe('the batch writer, awaited (with a store the test controls)', () => {
   it('when idle, writes in the same turn of the event loop: no timer', async () => {
     const { store, calls } = manualStore();
     const commits = createGroupCommit(store);
@@ -83,7 +92,7 @@ describe('createGroupCommit (with a store the test controls)', () => {
     const rest = ['b', 'c', 'd'].map((t) => track(commits.record(deployment(t))));
     await flush();
     expect(calls).toHaveLength(1);
-    expect(commits.waiting).toBe(3);
+    expect(commits.waiting).toBe(4); // a (being written) and the three waiting
 
     commit(0);
     await flush();
@@ -100,9 +109,9 @@ describe('createGroupCommit (with a store the test controls)', () => {
     await commits.drain();
   });
 
-  it('bounds a batch by maxBatch', async () => {
+  it('bounds a batch by maxSize', async () => {
     const { store, calls, commit } = manualStore();
-    const commits = createGroupCommit(store, { maxBatch: 2 });
+    const commits = createGroupCommit(store, { maxSize: 2 });
     const all = ['1', '2', '3', '4', '5'].map((t) => commits.record(deployment(t)));
     for (let i = 0; i < 3; i++) {
       await flush();
@@ -185,13 +194,31 @@ describe('createGroupCommit (with a store the test controls)', () => {
 
   it('checks its options at construction, saying how to fix them', () => {
     const { store } = manualStore();
-    expect(DEFAULT_MAX_BATCH).toBe(100);
-    for (const maxBatch of [0, 1001, 1.5, Number.NaN]) {
-      expect(() => createGroupCommit(store, { maxBatch })).toThrow(/maxBatch must be a whole number from 1 to 1000/);
+    expect(BATCH_DEFAULTS).toEqual({ maxSize: 100, maxPending: 10000, retries: 3, retryDelayMs: 200 });
+    for (const maxSize of [0, 10001, 1.5, Number.NaN]) {
+      expect(() => createGroupCommit(store, { maxSize })).toThrow(/batch.maxSize must be a whole number from 1 to 10000/);
     }
-    expect(() => createGroupCommit(store, { maxBach: 5 } as never)).toThrow(/Did you mean "maxBatch"/);
-    expect(() => createDeploymentRouter({ store, apiKeys: [], groupCommit: { maxBatch: -1 } })).toThrow(/createDeploymentRouter: groupCommit.maxBatch/);
-    expect(() => createDeploymentRouter({ store, apiKeys: [], groupCommit: 5 as never })).toThrow(/groupCommit must be an object/);
+    expect(() => createGroupCommit(store, { maxSzie: 5 } as never)).toThrow(/Did you mean "maxSize"/);
+    expect(() => createDeploymentRouter({ store, apiKeys: [], batch: { maxSize: -1 } })).toThrow(/createDeploymentRouter: batch.maxSize/);
+    expect(() => createDeploymentRouter({ store, apiKeys: [], batch: 5 as never })).toThrow(/batch must be an object/);
+  });
+
+  it('the removed groupCommit and queue options throw, saying to use batch', () => {
+    const { store } = manualStore();
+    expect(() => createDeploymentRouter({ store, apiKeys: [], groupCommit: { maxBatch: 5 } } as never)).toThrow(/groupCommit option was removed; use batch: \{ maxSize \}/);
+    expect(() => feedDeployments({ store, queue: { batchSize: 5 } } as never)).toThrow(/queue option was removed; use batch/);
+  });
+
+  it('answers a record beyond maxPending at once with a 503-class error, and keeps working', async () => {
+    const { store, commit } = manualStore();
+    const commits = createGroupCommit(store, { maxPending: 2 });
+    const a = commits.record(deployment('a'));
+    const b = commits.record(deployment('b'));
+    await expect(commits.record(deployment('c'))).rejects.toMatchObject({ code: 'PD_WRITER_FULL' });
+    expect(isUnavailable(Object.assign(new Error('x'), { code: 'PD_WRITER_FULL' }))).toBe(true);
+    await flush();
+    commit(0);
+    await expect(Promise.all([a, b])).resolves.toHaveLength(2);
   });
 });
 
@@ -214,7 +241,7 @@ async function interleavedIds(knex: Knex): Promise<boolean> {
   return Number(rows[0]?.mode) === 2;
 }
 
-describe.each(databaseIds())('group commit on %s', (id) => {
+describe.each(databaseIds())('batch writer on %s', (id) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
 
@@ -250,7 +277,7 @@ describe.each(databaseIds())('group commit on %s', (id) => {
     await flush(); // the head's write is in flight (held at the gate)
     const waiting = Array.from({ length: 19 }, (_, i) => commits.record(deployment(`gc-${String(i).padStart(2, '0')}`)));
     await flush();
-    expect(commits.waiting).toBe(19);
+    expect(commits.waiting).toBe(20);
     const counter = countStatements(db.knex);
     release();
     const stored = await Promise.all([head, ...waiting]);
@@ -294,6 +321,16 @@ describe.each(databaseIds())('group commit on %s', (id) => {
     expect(await Promise.all(outcomes)).toEqual(targets.map((_, i) => (i === 4 ? 'failed' : 'stored')));
     const rows = await rowsWithTarget('bad-batch-');
     expect(rows.map((r) => r.target).sort()).toEqual(['bad-batch-head', ...targets.filter((_, i) => i !== 4)].sort());
+  });
+
+  it('store.record() takes any batch size: 1,234 records in one call, all stored with their own ids', async () => {
+    const batch = Array.from({ length: 1234 }, (_, i) => deployment(`big-${String(i).padStart(4, '0')}`));
+    const stored = await store.record(batch);
+    expect(stored).toHaveLength(1234);
+    const rows = await rowsWithTarget('big-');
+    expect(rows).toHaveLength(1234);
+    const byTarget = new Map(rows.map((r) => [r.target, String(r.id)]));
+    for (const record of stored) expect(record.id).toBe(byTarget.get(record.target));
   });
 
   it('through the router: every 200 is already visible to another connection, each record stored once', async () => {

@@ -1,0 +1,156 @@
+/**
+ * The record endpoint, `POST /api/package-deployment/` (wire contract, section 1): HTTP in → body →
+ * credentials → the auth adapter decides → feed resolved → validator → the record's identity (uid) →
+ * [Idempotency-Key claimed] → batch writer → store → 200 (only after the commit) → `deployed`.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Privileges } from '../auth/privileges';
+import { extractCredentials } from '../http/credentials';
+import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError } from '../http/errors';
+import type { FeedResolver } from '../feeds/catalogue';
+import { emitDeployed } from '../write/events';
+import type { BatchWriter } from '../write/batch-writer';
+import { deploymentBodyParser } from './body';
+import { ANONYMOUS, pickFields } from './deployment';
+import type { Validator } from './validate';
+import { randomUUID } from 'node:crypto';
+import {
+  callerScope,
+  duplicateUid,
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS,
+  idempotencyId,
+  idempotencyKeyOf,
+  idempotentUid,
+  payloadFingerprint,
+} from './idempotency';
+import { removedOf } from './removal';
+import type { AuthAdapter, DeployedContext, DeploymentEvents, DeploymentRecord, DeploymentStore, Logger, Principal } from '../types';
+
+/** The path of the record endpoint and of the read API. */
+export const RECORD_PATH = '/api/package-deployment';
+
+/** What the record endpoint needs from the router. */
+export interface RecordContext {
+  store: DeploymentStore;
+  auth: AuthAdapter;
+  resolveFeed: FeedResolver;
+  validate: Validator;
+  /** The batch writer (awaited: resolves once the record is committed). */
+  writer: BatchWriter<never>;
+  events: DeploymentEvents;
+  logger: Logger;
+  onRecorded: ((record: DeploymentRecord, context: DeployedContext) => void | Promise<void>) | undefined;
+  bodyLimit: number | string;
+  retryAfterSeconds: number;
+  initStore(): Promise<void>;
+  initAuth(): Promise<void>;
+  /** `Idempotency-Key` claims in the store, and how long a key is kept; `false`: keys only give the uid. */
+  idempotency: false | { expiresAfterMs: number };
+  /** The duplicate rule: equal records (feed, group, package, version, target, date) are stored once. */
+  ignoreDuplicates: boolean;
+  /** The principal the host's own login established (the router's `principal` option), if any. */
+  hostPrincipal?: (req: Request) => Principal | null | undefined;
+}
+
+/** The FeedName of a body (matched case-insensitively, trimmed), when it is a non-empty string. */
+function feedNameOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const value = pickFields(body).values.get('FeedName');
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** The body parsers and the handler of the record endpoint, to mount at `POST {RECORD_PATH}`. */
+export function recordHandlers(ctx: RecordContext): RequestHandler[] {
+  async function record(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const receivedAt = new Date();
+      // The host's own login first (it is only asked about, below); else the credentials the request presents.
+      let principal: Principal | null = ctx.hostPrincipal?.(req) ?? null;
+      if (principal === null) {
+        await ctx.initAuth();
+        const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
+        if (authenticated === false) throw forbidden();
+        principal = authenticated ?? null;
+      }
+
+      if (req.body === undefined || req.headers['content-length'] === '0') {
+        throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
+      }
+      // Authorize before reporting validation problems, so that a caller who may not record learns
+      // nothing about the body: 403 comes first whenever the feed can be read from the body.
+      const requestedFeed = feedNameOf(req.body);
+      if (requestedFeed !== undefined && !(await ctx.auth.authorize(principal, Privileges.Record, requestedFeed))) throw forbidden();
+
+      const result = ctx.validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
+      const removal = removedOf(req.body);
+      if (!result.ok || removal.problem) throw invalidDeployment([...(result.problems ?? []), ...(removal.problem ? [removal.problem] : [])]);
+      const deployment = result.deployment;
+      if (removal.removed) deployment.removed = true;
+
+      if (requestedFeed !== deployment.feedName && !(await ctx.auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
+      const feed = await ctx.resolveFeed(deployment.feedName);
+      if (feed === undefined) throw feedNotFound(deployment.feedName);
+      deployment.feedName = feed;
+
+      // The record's identity, given here at intake: a retried write of it can never store it twice.
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
+      const keyId = key !== undefined ? idempotencyId(callerScope(principal), key) : undefined;
+      const fingerprint = keyId !== undefined ? payloadFingerprint(req.body) : '';
+      deployment.uid = ctx.ignoreDuplicates ? duplicateUid(deployment) : keyId !== undefined ? idempotentUid(keyId, fingerprint) : randomUUID();
+
+      const { store, idempotency } = ctx;
+      const claimed = keyId !== undefined && idempotency !== false && store.claimIdempotencyKey !== undefined && store.settleIdempotencyKey !== undefined;
+      const fromStore = async <T>(run: () => T | Promise<T>): Promise<T> => {
+        try {
+          await ctx.initStore();
+          return await run();
+        } catch (err) {
+          throw storageError(err, ctx.retryAfterSeconds);
+        }
+      };
+      if (claimed) {
+        const now = new Date();
+        const state = await fromStore(() => store.claimIdempotencyKey!({
+          id: keyId,
+          fingerprint,
+          now,
+          expiresAt: new Date(now.getTime() + idempotency.expiresAfterMs),
+          staleBefore: new Date(now.getTime() - IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS),
+        }));
+        if (state.state !== 'claimed' && state.fingerprint !== fingerprint) {
+          throw new DeploymentError(422, 'idempotency_key_reused', `${IDEMPOTENCY_HEADER}: this key was used with a different payload; use a new key for a new deployment.`);
+        }
+        if (state.state === 'in_flight') {
+          throw new DeploymentError(409, 'idempotency_key_in_use', `${IDEMPOTENCY_HEADER}: a request with this key is still being processed; retry once it has been answered.`, { headers: { 'Retry-After': '1' } });
+        }
+        if (state.state === 'done') {
+          // The first answer, replayed: nothing is stored, no event fires.
+          res.status(state.status).end();
+          return;
+        }
+      }
+
+      let stored: DeploymentRecord;
+      try {
+        stored = await fromStore(() => ctx.writer.write(deployment));
+        if (claimed) await fromStore(() => store.settleIdempotencyKey!(keyId, { status: 200, recordId: stored.id }));
+      } catch (err) {
+        // The key is released, so that the client may retry with it; the record's uid keeps that retry
+        // from storing it twice.
+        if (claimed) await Promise.resolve(store.settleIdempotencyKey!(keyId, null)).catch(() => undefined);
+        throw err;
+      }
+      // 200 only now: the store has committed the record.
+      res.status(200).end();
+      // A record the store already had (the duplicate rule, the retry of a write whose answer was lost)
+      // was announced when it was first stored: the event fires once per stored record.
+      if (stored.receivedAt.getTime() === deployment.receivedAt.getTime()) {
+        emitDeployed(ctx.events, ctx.logger, ctx.onRecorded, stored, { source: 'api', principal });
+      }
+    } catch (err) {
+      next(err);
+    }
+  }
+  return [...deploymentBodyParser(ctx.bodyLimit), record];
+}
