@@ -5,7 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { knex as createKnex } from 'knex';
-import { createKnexStore, validateDeployment, DEPLOYMENTS_TABLE, type KnexDeploymentStore, type NewDeployment } from '../lib';
+import { EventEmitter } from 'node:events';
+import { FIXTURES, feedApp } from './helpers/feed-app';
+import { download } from './helpers/feed-outcomes';
+import { createKnexStore, feedDeployments, validateDeployment, DEPLOYMENTS_TABLE, type KnexDeploymentStore, type NewDeployment } from '../lib';
 import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
 
 function deployment(target: string, uid?: string): NewDeployment {
@@ -69,6 +72,50 @@ describe.each(databaseIds())('record identity on %s', (id) => {
       await storeB.close();
       if (second !== db.knex) await second.destroy();
     }
+  });
+
+  it('the feed middleware: a write whose answer is lost is written again once the store answers, and stored once', async () => {
+    // The first write reaches the database, then the connection breaks before the answer comes back.
+    let breaks = 1;
+    const flaky = { ...store, record: async (ds: readonly NewDeployment[]) => {
+      const stored = await store.record(ds);
+      if (breaks-- > 0) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+      return stored;
+    } };
+    const events = new EventEmitter();
+    const deployed: string[] = [];
+    const lost: Array<{ maybeStored?: boolean; n: number }> = [];
+    events.on('deployed', (r: { target: string }) => deployed.push(r.target));
+    events.on('deployment-lost', (l: { maybeStored?: boolean; deployments: unknown[] }) => lost.push({ maybeStored: l.maybeStored, n: l.deployments.length }));
+    const mw = feedDeployments({ store: flaky, events, logger: { warn() {}, error() {} }, batch: { retries: 0, retryDelayMs: 1 } });
+    const app = feedApp(mw);
+    const url = `/upack/Flaky/download/${FIXTURES.upack.group}/${FIXTURES.upack.name}/${FIXTURES.upack.version}`;
+    const headers = (t: string) => ({ 'X-ProGet-Deployment-Application': 'A', 'X-ProGet-Deployment-Description': '', 'X-ProGet-Deployment-Target': t });
+    await download(app, url, headers('parked-1'));
+    await new Promise((r) => setTimeout(r, 20));
+    await download(app, url, headers('parked-2'));
+    await mw.close();
+    expect(lost).toEqual([]);
+    expect(deployed.sort()).toEqual(['parked-1', 'parked-2']);
+    const counts = await countByTarget(db);
+    expect([counts.get('parked-1'), counts.get('parked-2')]).toEqual([1, 1]);
+    expect(mw.stats()).toMatchObject({ queued: 0, recorded: 2, lost: 0 });
+  });
+
+  it('the feed middleware: records whose fate stays unknown are reported lost with maybeStored, and stored once at most', async () => {
+    const broken = { ...store, record: async (ds: readonly NewDeployment[]) => {
+      await store.record(ds);
+      throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+    } };
+    const events = new EventEmitter();
+    const lost: Array<{ maybeStored?: boolean; targets: string[] }> = [];
+    events.on('deployment-lost', (l: { maybeStored?: boolean; deployments: NewDeployment[] }) => lost.push({ maybeStored: l.maybeStored, targets: l.deployments.map((d) => d.target) }));
+    const mw = feedDeployments({ store: broken, events, logger: { warn() {}, error() {} }, batch: { retries: 1, retryDelayMs: 1 } });
+    const url = `/upack/Flaky/download/${FIXTURES.upack.group}/${FIXTURES.upack.name}/${FIXTURES.upack.version}`;
+    await download(feedApp(mw), url, { 'X-ProGet-Deployment-Application': 'A', 'X-ProGet-Deployment-Description': '', 'X-ProGet-Deployment-Target': 'unknown-fate' });
+    await mw.close();
+    expect(lost).toEqual([{ maybeStored: true, targets: ['unknown-fate'] }]);
+    expect((await countByTarget(db)).get('unknown-fate')).toBe(1);
   });
 
   it('a record without a uid gets a random one', async () => {

@@ -12,6 +12,8 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Accepts connections again, on the same port. */
   start(): Promise<void>;
+  /** Cuts every open connection (a reset, as a network blip does) and goes on accepting new ones. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,10 @@ export async function createTcpProxy(targetPort: number, targetHost = '127.0.0.1
     get port() { return port; },
     stop: shut,
     start: listen,
+    cut() {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
     close: shut,
   };
 }

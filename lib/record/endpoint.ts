@@ -60,6 +60,24 @@ function feedNameOf(body: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
+/**
+ * Releases a claimed key after a failure, in the background, trying again for a while: the failure is
+ * often the database connection itself, and a key left claimed would answer the client's retry 409
+ * until it is taken over (IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS).
+ */
+function releaseKey(store: DeploymentStore, keyId: string, claim: string): void {
+  void (async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await store.settleIdempotencyKey!(keyId, claim, null);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  })();
+}
+
 /** The body parsers and the handler of the record endpoint, to mount at `POST {RECORD_PATH}`. */
 export function recordHandlers(ctx: RecordContext): RequestHandler[] {
   async function record(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -109,15 +127,24 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
           throw storageError(err, ctx.retryAfterSeconds);
         }
       };
+      const claim = randomUUID();
       if (claimed) {
         const now = new Date();
-        const state = await fromStore(() => store.claimIdempotencyKey!({
-          id: keyId,
-          fingerprint,
-          now,
-          expiresAt: new Date(now.getTime() + idempotency.expiresAfterMs),
-          staleBefore: new Date(now.getTime() - IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS),
-        }));
+        let state;
+        try {
+          state = await fromStore(() => store.claimIdempotencyKey!({
+            id: keyId,
+            fingerprint,
+            claim,
+            now,
+            expiresAt: new Date(now.getTime() + idempotency.expiresAfterMs),
+            staleBefore: new Date(now.getTime() - IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS),
+          }));
+        } catch (err) {
+          // The claim may have been stored before the connection broke: release it (only ours).
+          releaseKey(store, keyId, claim);
+          throw err;
+        }
         if (state.state !== 'claimed' && state.fingerprint !== fingerprint) {
           throw new DeploymentError(422, 'idempotency_key_reused', `${IDEMPOTENCY_HEADER}: this key was used with a different payload; use a new key for a new deployment.`);
         }
@@ -134,11 +161,11 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       let stored: DeploymentRecord;
       try {
         stored = await fromStore(() => ctx.writer.write(deployment));
-        if (claimed) await fromStore(() => store.settleIdempotencyKey!(keyId, { status: 200, recordId: stored.id }));
+        if (claimed) await fromStore(() => store.settleIdempotencyKey!(keyId, claim, { status: 200, recordId: stored.id }));
       } catch (err) {
         // The key is released, so that the client may retry with it; the record's uid keeps that retry
         // from storing it twice.
-        if (claimed) await Promise.resolve(store.settleIdempotencyKey!(keyId, null)).catch(() => undefined);
+        if (claimed) releaseKey(store, keyId, claim);
         throw err;
       }
       // 200 only now: the store has committed the record.

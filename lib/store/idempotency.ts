@@ -11,6 +11,7 @@ import { IDEMPOTENCY_TABLE } from './tables';
 interface KeyRow {
   id: string;
   fingerprint: string;
+  claim: string;
   status: number;
   record_id: string | null;
   created_at: string;
@@ -40,7 +41,7 @@ export function knexIdempotency(db: Knex) {
     await sweep(c.now);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await db(IDEMPOTENCY_TABLE).insert({ id: c.id, fingerprint: c.fingerprint, status: 0, record_id: null, created_at: now, expires_at: c.expiresAt.toISOString() });
+        await db(IDEMPOTENCY_TABLE).insert({ id: c.id, fingerprint: c.fingerprint, claim: c.claim, status: 0, record_id: null, created_at: now, expires_at: c.expiresAt.toISOString() });
         return { state: 'claimed' };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -55,7 +56,7 @@ export function knexIdempotency(db: Knex) {
         // A first request that never finished (its process died): after `staleBefore` it is taken over.
         // The record's uid derives from the key, so even if that request did store it, it is not stored twice.
         if (row.created_at < c.staleBefore.toISOString() && row.fingerprint === c.fingerprint) {
-          const taken = await db(IDEMPOTENCY_TABLE).where({ id: c.id, status: 0, created_at: row.created_at }).update({ created_at: now });
+          const taken = await db(IDEMPOTENCY_TABLE).where({ id: c.id, status: 0, claim: row.claim }).update({ created_at: now, claim: c.claim });
           if (Number(taken) === 1) return { state: 'claimed' };
           continue;
         }
@@ -66,12 +67,12 @@ export function knexIdempotency(db: Knex) {
     return { state: 'in_flight', fingerprint: c.fingerprint };
   }
 
-  async function settle(id: string, outcome: IdempotencyOutcome | null): Promise<void> {
+  async function settle(id: string, claim: string, outcome: IdempotencyOutcome | null): Promise<void> {
     if (outcome === null) {
-      await db(IDEMPOTENCY_TABLE).where({ id, status: 0 }).delete();
+      await db(IDEMPOTENCY_TABLE).where({ id, claim, status: 0 }).delete();
       return;
     }
-    await db(IDEMPOTENCY_TABLE).where({ id }).update({ status: outcome.status, record_id: outcome.recordId ?? null });
+    await db(IDEMPOTENCY_TABLE).where({ id, claim }).update({ status: outcome.status, record_id: outcome.recordId ?? null });
   }
 
   return { claim, settle };

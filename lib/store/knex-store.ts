@@ -36,7 +36,7 @@ export interface KnexDeploymentStore extends DeploymentStore {
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
   count(query: DeploymentQuery): Promise<number>;
   claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyState>;
-  settleIdempotencyKey(id: string, outcome: IdempotencyOutcome | null): Promise<void>;
+  settleIdempotencyKey(id: string, claim: string, outcome: IdempotencyOutcome | null): Promise<void>;
   purge(policy: PurgePolicy): Promise<PurgeResult>;
   getRecord(id: string): Promise<DeploymentRecord | undefined>;
   deleteRecord(id: string): Promise<DeploymentRecord | undefined>;
@@ -149,9 +149,9 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
       return keys.claim(claim);
     },
 
-    async settleIdempotencyKey(id: string, outcome: IdempotencyOutcome | null): Promise<void> {
+    async settleIdempotencyKey(id: string, claim: string, outcome: IdempotencyOutcome | null): Promise<void> {
       await init();
-      return keys.settle(id, outcome);
+      return keys.settle(id, claim, outcome);
     },
 
     async purge(policy: PurgePolicy): Promise<PurgeResult> {

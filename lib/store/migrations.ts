@@ -108,6 +108,8 @@ export const MIGRATIONS: readonly Migration[] = [
         // SHA-256 (hex) of the caller's scope and the key: fixed width, whatever the key's length.
         t.string('id', 64).primary();
         t.string('fingerprint', 64).notNullable();
+        // The claim of the request that holds the key (a random UUID): only it settles or releases it.
+        t.string('claim', 36).notNullable();
         // 0 while the first request is in flight, else the status answered.
         t.integer('status').notNullable().defaultTo(0);
         t.string('record_id', 32).nullable();

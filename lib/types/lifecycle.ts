@@ -10,6 +10,8 @@ export interface IdempotencyClaim {
   id: string;
   /** SHA-256 (hex) of the request's payload. */
   fingerprint: string;
+  /** A random token of this request's claim: only it settles or releases the key. */
+  claim: string;
   now: Date;
   /** When the key may be forgotten. */
   expiresAt: Date;

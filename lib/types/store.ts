@@ -90,8 +90,11 @@ export interface DeploymentStore {
    * payload under the same key is not detected.
    */
   claimIdempotencyKey?(claim: IdempotencyClaim): Promise<IdempotencyState>;
-  /** Saves the answer of a claimed key (to replay it), or releases the key (`null`) after a failure. */
-  settleIdempotencyKey?(id: string, outcome: IdempotencyOutcome | null): Promise<void>;
+  /**
+   * Saves the answer of a key this `claim` holds (to replay it), or releases the key (`null`) after a
+   * failure; a key another claim holds is left alone.
+   */
+  settleIdempotencyKey?(id: string, claim: string, outcome: IdempotencyOutcome | null): Promise<void>;
   /**
    * Applies a retention policy: a dry run (counts and a sample, nothing deleted) unless
    * `policy.dryRun === false`. Optional; the purge API and `retention` need it.
