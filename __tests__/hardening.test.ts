@@ -110,6 +110,23 @@ describe.each(databaseIds())('hardening on %s', (id) => {
     expect(viaQuery.text).toContain(`<input type="hidden" name="key" value="${GOOD}">`);
   });
 
+  it('"*" in a key\'s feeds or an anonymous grant means every feed, and nothing else is a wildcard', async () => {
+    const a = express();
+    a.use(createDeploymentRouter({
+      store,
+      auth: apiKeyAuth({ keys: [{ name: 'all', key: 'star-key-000001', feeds: ['*'] }, { name: 'one', key: 'glob-key-000001', feeds: ['Default*'] }], anonymous: { privileges: ['Feeds_ViewPackage'], feeds: ['*'] } }),
+      logger: memoryLogger(),
+    }));
+    for (const feed of ['StarA', 'star-b', 'AnyFeedAtAll']) {
+      await request(a).post(PATH).set('X-ApiKey', 'star-key-000001').send({ ...SAMPLE, FeedName: feed, Target: 'star' }).expect(200);
+      await request(a).get(`${PATH}?feed=${feed}`).expect(200);
+    }
+    // 'Default*' is a feed name, not a pattern.
+    await request(a).post(PATH).set('X-ApiKey', 'glob-key-000001').send({ ...SAMPLE, FeedName: 'DefaultNuGet', Target: 'star' }).expect(403);
+    // Anonymous may read every feed, but not record.
+    await request(a).post(PATH).send({ ...SAMPLE, FeedName: 'StarA', Target: 'star' }).expect(403);
+  });
+
   it('targetPrefix=😀 finds targets starting with characters outside the Basic Multilingual Plane', async () => {
     const mk = (target: string) => {
       const r = validateDeployment({ ...SAMPLE, FeedName: 'Emoji', Target: target });

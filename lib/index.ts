@@ -41,6 +41,11 @@ export {
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { DEPLOYED_EVENT } from './write/events';
+export { REMOVED_FIELD, REMOVED_HEADER } from './record/removal';
+export { IDEMPOTENCY_HEADER, DEFAULT_IDEMPOTENCY_EXPIRY_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from './record/idempotency';
+export { PURGED_EVENT, DELETED_EVENT } from './retention/audit';
+export { DEFAULT_PURGE_BATCH, DEFAULT_PURGE_SAMPLE } from './store/purge';
+export { IDEMPOTENCY_TABLE } from './store/tables';
 export { BATCH_DEFAULTS } from './write/batch-writer';
 export type * from './types';
 export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
