@@ -13,12 +13,12 @@ import { fromRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 
 /** Records deleted per statement unless the policy says otherwise. */
-export const DEFAULT_PURGE_BATCH = 500;
+export const DEFAULT_PURGE_BATCH = 200;
 export const MAX_PURGE_BATCH = 5000;
 /** Records in a dry run's sample unless the policy says otherwise. */
 export const DEFAULT_PURGE_SAMPLE = 20;
 /** Rows read per scan statement. */
-const SCAN_ROWS = 2000;
+const SCAN_ROWS = 1000;
 
 /** Checks a policy; throws a 400-style error naming the problem. */
 export function checkPurgePolicy(policy: PurgePolicy): void {

@@ -53,7 +53,7 @@ export interface PurgePolicy {
   target?: string;
   /** `false` deletes; anything else only counts. Defaults to `true` (a dry run). */
   dryRun?: boolean;
-  /** Records deleted per statement (bounded, so recording never waits long). From 1 to 5000. Defaults to 500. */
+  /** Records deleted per statement (bounded, so recording never waits long). From 1 to 5000. Defaults to 200. */
   batchSize?: number;
   /** Milliseconds to pause between two delete statements. Defaults to 0 (one turn of the event loop). */
   pauseMs?: number;
