@@ -169,8 +169,52 @@ describe.each(databaseIds())('purge on %s', (id) => {
     expect(await countOf({ feed_name: 'FeedB' })).toBe(1);
   });
 
+  it('a purge over several store calls (each within its time budget) answers as one run', async () => {
+    const rows: NewDeployment[] = [];
+    for (let t = 0; t < 50; t++) for (let d = 1; d <= 50; d++) rows.push(rec('Big', 'P', `t${t}`, d));
+    await store.record(rows);
+    const oneCall = await store.purge({ feedName: 'Big', keepLatest: 5 });
+    expect(oneCall.next).toBeUndefined();
+    const first = await store.purge({ feedName: 'Big', keepLatest: 5, timeBudgetMs: 1 });
+    expect(first.next).toBeDefined();
+    const whole = await router.purge({ feedName: 'Big', keepLatest: 5, timeBudgetMs: 1, dryRun: false, sampleSize: 30 });
+    expect({ ...whole, sample: whole.sample.length }).toEqual({ ...oneCall, dryRun: false, deleted: 45 * 50, sample: 30 });
+    expect(whole.matched).toBe(45 * 50);
+    expect(await countOf({ feed_name: 'Big' })).toBe(5 * 50);
+  });
+
   it('refuses a bad schedule at construction, saying how to fix it', () => {
     expect(() => createDeploymentRouter({ store, apiKeys: keys, retention: { policy: { keepLatest: 1 }, everyMs: 10 } })).toThrow(/retention.everyMs must be a whole number of milliseconds, at least 60000/);
     expect(() => createDeploymentRouter({ store, apiKeys: keys, retention: { policy: {}, everyMs: 60_000 } })).toThrow(/say what to drop/);
+  });
+});
+
+describe('purge through the embedded SQLite store (a worker thread)', () => {
+  it('purges, deletes by id and keeps Idempotency-Keys through the worker proxy', async () => {
+    const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
+    const { tmpdir } = require('node:os') as typeof import('node:os');
+    const { join } = require('node:path') as typeof import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'pd-purge-worker-'));
+    const store = createKnexStore({ filename: join(dir, 'd.sqlite') });
+    const router = createDeploymentRouter({ store, auth: apiKeyAuth({ keys }), logger: memoryLogger() });
+    try {
+      const stored = await store.record(Array.from({ length: 30 }, (_, d) => rec('W', 'P', 't1', d + 1)));
+      const again = await store.record([{ ...rec('W', 'P', 't1', 1), uid: stored[0]!.uid }]);
+      expect(again[0]!.id).toBe(stored[0]!.id);
+      const dry = await router.purge({ feedName: 'W', keepLatest: 10 });
+      expect(dry).toMatchObject({ dryRun: true, matched: 20, deleted: 0 });
+      expect(Object.prototype.toString.call(dry.sample[0]!.date)).toBe('[object Date]');
+      expect(await router.purge({ feedName: 'W', keepLatest: 10, dryRun: false })).toMatchObject({ deleted: 20 });
+      const latest = (await store.list({ feedName: 'W', limit: 1 })).records[0]!;
+      expect((await router.deleteRecord(latest.id))?.id).toBe(latest.id);
+      const a = express();
+      a.use(router);
+      await request(a).post(PATH + '/').set('X-ApiKey', CI).set('Idempotency-Key', 'w-1').send({ Application: 'A', Description: '', Target: 'x', FeedName: 'W', PackageName: 'P', Version: '1.0.0' }).expect(200);
+      await request(a).post(PATH + '/').set('X-ApiKey', CI).set('Idempotency-Key', 'w-1').send({ Application: 'A', Description: '', Target: 'y', FeedName: 'W', PackageName: 'P', Version: '1.0.0' }).expect(422);
+    } finally {
+      await router.close();
+      await store.close?.();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -29,9 +29,16 @@ export {
   createKnexStore,
   createSqliteKnex,
   DEFAULT_SQLITE_FILE,
+  DEFAULT_STORE_TIMEOUTS,
+  type StoreTimeouts,
   type KnexStoreOptions,
   type KnexDeploymentStore,
+  type RebuildVersionKeysOptions,
 } from './store/knex-store';
+export { versionKey } from './versions/keys';
+export { matchAdvisories, type AdvisoryAnswer, type AdvisoryMatch, type AdvisoryReport, type MatchFeed, type MatchStore } from './advisories/match';
+export { readAdvisories, type Advisory, type AffectedPackage, type OsvRange, type OsvEvent } from './advisories/osv';
+export { ECOSYSTEM_SCHEMES } from './advisories/ecosystems';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -40,6 +47,7 @@ export {
 } from './store/migrations';
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
+export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';
 export { REMOVED_FIELD, REMOVED_HEADER } from './record/removal';
 export { IDEMPOTENCY_HEADER, DEFAULT_IDEMPOTENCY_EXPIRY_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from './record/idempotency';
@@ -47,6 +55,9 @@ export { PURGED_EVENT, DELETED_EVENT } from './retention/audit';
 export { DEFAULT_PURGE_BATCH, DEFAULT_PURGE_SAMPLE } from './store/purge';
 export { IDEMPOTENCY_TABLE } from './store/tables';
 export { BATCH_DEFAULTS } from './write/batch-writer';
+export { generateWebhookSecret } from './webhooks/signing';
+export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
+export { DEFAULT_RETRY_SCHEDULE, WEBHOOK_EVENT_TYPES } from './webhooks/config';
 export type * from './types';
 export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
 export { hostPrincipal } from './downloads/host-principal';

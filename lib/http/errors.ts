@@ -18,7 +18,8 @@ export type DeploymentErrorCode =
   | 'not_found'
   | 'storage_unavailable'
   | 'storage_failed'
-  | 'internal';
+  | 'internal'
+  | 'webhook_delivery_not_found';
 
 /** The text ProGet answers a missing, unknown or unauthorized API key with (wire contract, section 1). */
 export const FORBIDDEN_MESSAGE =

@@ -52,6 +52,8 @@ export interface HistoryPageModel {
   apiPath: string;
   /** `key` when the request's credential came in the query string, so links keep working; else none. */
   key?: string;
+  /** Per record id, how its webhook notifications stand (records without any are left out). */
+  notifications?: Record<string, { delivered: number; pending: number; failed: number }>;
 }
 
 function href(path: string, params: Record<string, string | undefined>): string {
@@ -61,9 +63,17 @@ function href(path: string, params: Record<string, string | undefined>): string 
   return text ? `${path}?${text}` : path;
 }
 
-function detailsCell(r: DeploymentRecord): string {
+/** "Notifications: 2 delivered, 1 pending" for a record that has webhook deliveries. */
+function notificationsLine(n: { delivered: number; pending: number; failed: number } | undefined): string {
+  if (!n) return '';
+  const parts = (['delivered', 'pending', 'failed'] as const).filter((k) => n[k] > 0).map((k) => `${n[k]} ${k}`);
+  const state = n.failed > 0 ? 'failed' : n.pending > 0 ? 'pending' : 'delivered';
+  return `<div class="notifications" data-state="${state}">Notifications: ${escapeHtml(parts.join(', '))}</div>`;
+}
+
+function detailsCell(r: DeploymentRecord, notifications?: HistoryPageModel['notifications']): string {
   return `<td class="details"><div class="line">${r.removed ? '<strong class="removal">Removed</strong> from ' : ''}<span class="target">${escapeHtml(r.target)}</span> on <time datetime="${escapeHtml(r.date.toISOString())}">${escapeHtml(displayDate(r.date))}</time> by <span class="user">${escapeHtml(r.userName)}</span></div>` +
-    (r.description ? `<div class="description">${escapeHtml(r.description)}</div>` : '') + '</td>';
+    (r.description ? `<div class="description">${escapeHtml(r.description)}</div>` : '') + notificationsLine(notifications?.[r.id]) + '</td>';
 }
 
 function moreInfoCell(r: DeploymentRecord): string {
@@ -122,7 +132,7 @@ export function renderHistoryPage(m: HistoryPageModel): string {
   else {
     out.push('<table><thead><tr><th>Application</th><th>Details</th><th>More Info</th></tr></thead><tbody>');
     for (const r of history) {
-      out.push(`<tr><td class="application">${escapeHtml(r.application)}${m.version ? '' : ` <span class="version">${escapeHtml(r.version)}</span>`}</td>${detailsCell(r)}${moreInfoCell(r)}</tr>`);
+      out.push(`<tr><td class="application">${escapeHtml(r.application)}${m.version ? '' : ` <span class="version">${escapeHtml(r.version)}</span>`}</td>${detailsCell(r, m.notifications)}${moreInfoCell(r)}</tr>`);
     }
     out.push('</tbody></table>');
   }
@@ -134,6 +144,18 @@ export function renderHistoryPage(m: HistoryPageModel): string {
   out.push(`<p>Export: <a href="${escapeHtml(href(m.apiPath, { ...exportParams, format: 'csv' }))}">CSV</a> · <a href="${escapeHtml(href(m.apiPath, { ...exportParams, format: 'ndjson' }))}">NDJSON</a></p>`);
   out.push('</section></body></html>');
   return out.join('\n');
+}
+
+/** Webhook delivery states of the shown records, when the store keeps a webhook outbox; never fails the page. */
+async function notificationsOf(ctx: ReadContext, records: readonly DeploymentRecord[]): Promise<HistoryPageModel['notifications']> {
+  const store = ctx.store as { summarizeWebhookDeliveries?: (ids: string[]) => Promise<NonNullable<HistoryPageModel['notifications']>> };
+  if (typeof store.summarizeWebhookDeliveries !== 'function' || records.length === 0) return undefined;
+  try {
+    return await store.summarizeWebhookDeliveries(records.map((r) => r.id));
+  } catch (err) {
+    ctx.logger.warn(`package-deployments: the History page could not read webhook delivery states: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /** What a History page URL names: `{feed}/{package}[/{version}]`, the package possibly `@scope/name`. */
@@ -223,6 +245,7 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
         model.scheme = ctx.schemeFor(model.feed).name;
         const currentQuery: DeploymentQuery = { ...query, current: true, cursor: undefined, limit: RUNNING_NOW_LIMIT };
         [model.history, model.runningNow] = await Promise.all([listFrom(ctx, query), listFrom(ctx, currentQuery)]);
+        model.notifications = await notificationsOf(ctx, model.history.records);
       } catch (err) {
         if (!(err instanceof DeploymentError) || err.status !== 400) throw err;
         status = 400;

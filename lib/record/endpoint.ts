@@ -45,6 +45,8 @@ export interface RecordContext {
   retryAfterSeconds: number;
   initStore(): Promise<void>;
   initAuth(): Promise<void>;
+  /** The store that keeps `Idempotency-Key`s (the router's store; `store` may be a writer's wrapper of it). */
+  keyStore: DeploymentStore;
   /** `Idempotency-Key` claims in the store, and how long a key is kept; `false`: keys only give the uid. */
   idempotency: false | { expiresAfterMs: number };
   /** The duplicate rule: equal records (feed, group, package, version, target, date) are stored once. */
@@ -117,7 +119,7 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       const fingerprint = keyId !== undefined ? payloadFingerprint(req.body) : '';
       deployment.uid = ctx.ignoreDuplicates ? duplicateUid(deployment) : keyId !== undefined ? idempotentUid(keyId, fingerprint) : randomUUID();
 
-      const { store, idempotency } = ctx;
+      const { keyStore: store, idempotency } = ctx;
       const claimed = keyId !== undefined && idempotency !== false && store.claimIdempotencyKey !== undefined && store.settleIdempotencyKey !== undefined;
       const fromStore = async <T>(run: () => T | Promise<T>): Promise<T> => {
         try {

@@ -4,7 +4,7 @@
  */
 import type { DeletedEvent, DeploymentEvents, DeploymentRecord, DeploymentStore, Logger, PurgeEvent, PurgePolicy, PurgeResult } from '../types';
 import { DeploymentError } from '../http/errors';
-import { checkPurgePolicy } from '../store/purge';
+import { checkPurgePolicy, DEFAULT_PURGE_SAMPLE, mergePurgeResults } from '../store/purge';
 
 export const PURGED_EVENT = 'purged';
 export const DELETED_EVENT = 'deployment-deleted';
@@ -44,7 +44,13 @@ export function createAuditor(store: DeploymentStore, events: DeploymentEvents, 
     async purge(policy, by) {
       if (!store.purge) throw new DeploymentError(501, 'internal', 'This store cannot purge: it has no purge() method (createKnexStore() has one).');
       checkPurgePolicy(policy);
-      const result = await store.purge(policy);
+      // One purge may take several store calls, each within its time budget (see PurgeResult.next).
+      const sampleSize = policy.sampleSize ?? DEFAULT_PURGE_SAMPLE;
+      let result = await store.purge(policy);
+      while (result.next) {
+        const more = await store.purge({ ...policy, resume: result.next, sampleSize: Math.max(0, sampleSize - result.sample.length) });
+        result = mergePurgeResults(result, more);
+      }
       const { sample: _sample, ...counts } = result;
       const outcome = result.dryRun ? `${result.matched} record(s) would be deleted` : `${result.matched} record(s) matched, ${result.deleted} deleted`;
       audit(logger, `${result.dryRun ? 'purge dry run' : 'purge'} by "${by}" (${describePolicy(policy)}): ${outcome}.`, { by, dryRun: result.dryRun, matched: result.matched, deleted: result.deleted });

@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { DeploymentError } from '../http/errors';
-import type { PurgePackageCount, PurgePolicy, PurgeResult } from '../types';
+import type { PurgePackageCount, PurgePolicy, PurgeResult, PurgeResume } from '../types';
 import { fromRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 
@@ -17,6 +17,8 @@ export const DEFAULT_PURGE_BATCH = 200;
 export const MAX_PURGE_BATCH = 5000;
 /** Records in a dry run's sample unless the policy says otherwise. */
 export const DEFAULT_PURGE_SAMPLE = 20;
+/** How long one purge() call works before it answers with `next`, unless the policy says otherwise. */
+export const DEFAULT_PURGE_TIME_BUDGET_MS = 5000;
 /** Rows read per scan statement. */
 const SCAN_ROWS = 1000;
 
@@ -35,6 +37,9 @@ export function checkPurgePolicy(policy: PurgePolicy): void {
   }
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PURGE_BATCH)) {
     throw new DeploymentError(400, 'bad_request', `purge: batchSize must be a whole number from 1 to ${MAX_PURGE_BATCH}.`);
+  }
+  if (policy.timeBudgetMs !== undefined && (!Number.isInteger(policy.timeBudgetMs) || policy.timeBudgetMs < 1)) {
+    throw new DeploymentError(400, 'bad_request', 'purge: timeBudgetMs must be a whole number of milliseconds, at least 1.');
   }
   if (sampleSize !== undefined && (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 1000)) {
     throw new DeploymentError(400, 'bad_request', 'purge: sampleSize must be a whole number from 0 to 1000.');
@@ -56,6 +61,8 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
   const keep = Math.max(protect, policy.keepLatest ?? protect);
   const before = policy.before?.toISOString();
   const pauseMs = policy.pauseMs ?? 0;
+  const budgetMs = policy.timeBudgetMs ?? DEFAULT_PURGE_TIME_BUDGET_MS;
+  const startedAt = Date.now();
 
   const counts = new Map<string, PurgePackageCount>();
   let sampled = 0;
@@ -87,9 +94,12 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
     }
   };
 
-  let cursor: ScanRow | undefined;
-  let partition = '';
-  let rank = 0;
+  const r = policy.resume;
+  let cursor: ScanRow | undefined = r ? { feed_name: r.feedName, group_name: r.groupName, package_name: r.packageName, target: r.target, deployed_at: r.deployedAt, id: r.id } : undefined;
+  const partitionOf = (row: Pick<ScanRow, 'feed_name' | 'group_name' | 'package_name' | 'target'>) => `${row.feed_name}\u0000${row.group_name}\u0000${row.package_name}\u0000${row.target}`;
+  let partition = cursor ? partitionOf(cursor) : '';
+  let rank = r ? r.rank : 0;
+  let next: PurgeResume | undefined;
   for (;;) {
     const q = db(DEPLOYMENTS_TABLE).select('id', 'feed_name', 'group_name', 'package_name', 'target', 'deployed_at');
     if (policy.feedName !== undefined) q.where('feed_name', policy.feedName);
@@ -108,7 +118,7 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
     const rows = (await q) as ScanRow[];
     scanned += rows.length;
     for (const row of rows) {
-      const key = `${row.feed_name}\u0000${row.group_name}\u0000${row.package_name}\u0000${row.target}`;
+      const key = partitionOf(row);
       if (key !== partition) {
         partition = key;
         rank = 0;
@@ -133,6 +143,11 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
     }
     if (rows.length < SCAN_ROWS) break;
     cursor = rows[rows.length - 1];
+    if (Date.now() - startedAt >= budgetMs) {
+      const c = cursor!;
+      next = { feedName: c.feed_name, groupName: c.group_name, packageName: c.package_name, target: c.target, deployedAt: c.deployed_at, id: Number(c.id), rank };
+      break;
+    }
     await yieldTurn();
   }
 
@@ -149,5 +164,30 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
     byFeed: [...byFeed].map(([feedName, count]) => ({ feedName, count })),
     byPackage,
     sample,
+    ...(next ? { next } : {}),
+  };
+}
+
+/** Adds up the answers of several `store.purge()` calls of one purge (see `next`). */
+export function mergePurgeResults(a: PurgeResult, b: PurgeResult): PurgeResult {
+  const byPackage = new Map<string, PurgePackageCount>();
+  for (const c of [...a.byPackage, ...b.byPackage]) {
+    const key = `${c.feedName}\u0000${c.groupName ?? ''}\u0000${c.packageName}`;
+    const had = byPackage.get(key);
+    if (had) had.count += c.count;
+    else byPackage.set(key, { ...c });
+  }
+  const packages = [...byPackage.values()].sort((x, y) => y.count - x.count || x.feedName.localeCompare(y.feedName) || x.packageName.localeCompare(y.packageName));
+  const byFeed = new Map<string, number>();
+  for (const c of packages) byFeed.set(c.feedName, (byFeed.get(c.feedName) ?? 0) + c.count);
+  return {
+    dryRun: a.dryRun,
+    matched: a.matched + b.matched,
+    deleted: a.deleted + b.deleted,
+    scanned: a.scanned + b.scanned,
+    byFeed: [...byFeed].map(([feedName, count]) => ({ feedName, count })),
+    byPackage: packages,
+    sample: [...a.sample, ...b.sample],
+    ...(b.next ? { next: b.next } : {}),
   };
 }

@@ -19,10 +19,14 @@ export interface DeploymentRow {
   uid?: string | null;
   /** A removal record (migration 021): `true`/`1`, else `false`/`0`. */
   removed?: boolean | number | null;
+  /** The version's key in its feed's scheme (see versions/keys.ts); "~" when it has none. */
+  version_key?: string;
+  /** The package's identity as its ecosystem compares names (advisories/package-keys.ts). */
+  package_key?: string;
 }
 
-export function toRow(d: NewDeployment): DeploymentRow {
-  return {
+export function toRow(d: NewDeployment, versionKey?: string, packageKey?: string): DeploymentRow {
+  const row: DeploymentRow = {
     feed_name: d.feedName,
     group_name: d.groupName ?? '',
     package_name: d.packageName,
@@ -37,6 +41,9 @@ export function toRow(d: NewDeployment): DeploymentRow {
     uid: d.uid ?? randomUUID(),
     removed: d.removed === true,
   };
+  if (versionKey !== undefined) row.version_key = versionKey;
+  if (packageKey !== undefined) row.package_key = packageKey;
+  return row;
 }
 
 export function fromRow(row: DeploymentRow): DeploymentRecord {

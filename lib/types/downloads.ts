@@ -185,4 +185,6 @@ export interface FeedDeploymentsOptions {
   events?: DeploymentEvents;
   /** Defaults to `console`. */
   logger?: Logger;
+  /** Webhooks, as the router's `webhooks` option (share it; run the delivery worker in one of the two). Defaults to none. */
+  webhooks?: import('../webhooks/types').WebhookOptions;
 }

@@ -59,6 +59,24 @@ export interface PurgePolicy {
   pauseMs?: number;
   /** Records shown in the answer's `sample`. From 0 to 1000. Defaults to 20. */
   sampleSize?: number;
+  /**
+   * How long one `store.purge()` call works, in milliseconds, before it answers with `next` (so that no
+   * call outlives a store's deadline, such as the embedded SQLite worker's). Defaults to 5000.
+   */
+  timeBudgetMs?: number;
+  /** Where a previous call stopped: its answer's `next`. Defaults to the start. */
+  resume?: PurgeResume;
+}
+
+/** Where a purge stopped (plain data): the last record it looked at, and that record's rank on its target. */
+export interface PurgeResume {
+  feedName: string;
+  groupName: string;
+  packageName: string;
+  target: string;
+  deployedAt: string;
+  id: number;
+  rank: number;
 }
 
 /** How many records of one package a purge drops (or would drop). */
@@ -83,6 +101,11 @@ export interface PurgeResult {
   byPackage: PurgePackageCount[];
   /** Some of the records dropped, read before they were deleted. */
   sample: DeploymentRecord[];
+  /**
+   * Set when `store.purge()` stopped at its time budget with more to look at: call it again with
+   * `{ ...policy, resume: next }`. (`router.purge()` and the purge API do so until it is done.)
+   */
+  next?: PurgeResume;
 }
 
 /** What the `purged` event carries (also after a scheduled purge). */

@@ -50,6 +50,16 @@ export interface DeploymentRouterOptions {
   /** The scheme of feeds `versionSchemes` does not name. Defaults to `"semver"`. */
   defaultVersionScheme?: VersionSchemeSetting;
   /**
+   * The OSV ecosystem each feed holds, for advisory matching: a map of feed name (case-insensitive) to
+   * `"NuGet"`, `"npm"`, `"Maven"`, `"PyPI"` or `false`, or a function of the feed name. A feed it does not
+   * name takes its ecosystem from its `versionSchemes` setting when that is `nuget`, `npm`, `maven` or
+   * `pypi`. Advisories are matched in the feeds of the `feeds` list, `versionSchemes` and this option.
+   * Defaults to the ecosystems `versionSchemes` implies.
+   */
+  ecosystems?: Readonly<Record<string, string | false>> | ((feed: string) => string | false | undefined);
+  /** Largest accepted advisories body (`POST .../advisories`), in bytes or as "10mb". Defaults to `"10mb"`. */
+  advisoryBodyLimit?: number | string;
+  /**
    * Where the History pages are mounted: `{historyPath}/{feed}/{package}` (group and version as query
    * parameters; an npm scope may also be written in the path: `{historyPath}/{feed}/@scope/name`). `false`
    * mounts none. Defaults to `"/-/deployments"`: no npm package name can start with `-`, so the pages
@@ -64,6 +74,12 @@ export interface DeploymentRouterOptions {
    * (Replaces `groupCommit`, removed in 0.2.0: `groupCommit: { maxBatch }` is `batch: { maxSize }`.)
    */
   batch?: BatchOptions;
+  /**
+   * Webhooks (ProGet's "Deployed" webhook): targets, and the delivery worker's settings. Each committed
+   * record's deliveries are written in its transaction and sent from that durable outbox. Needs a store
+   * with an outbox (`createKnexStore()`). Defaults to none.
+   */
+  webhooks?: import('../webhooks/types').WebhookOptions;
   /**
    * `Idempotency-Key` on the record endpoint: how long a key is kept (and its first answer replayed).
    * `false` stops claiming keys in the store; a key then still gives the record its `uid`, so a retry
