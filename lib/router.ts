@@ -183,7 +183,7 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   // The OpenAPI 3.1 document of these endpoints, with the mount point as its server.
   router.get(OPENAPI_PATH, (req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
-    res.json(openApiDocument({ historyPath: historyPath ?? false, serverUrl: req.baseUrl || '/' }));
+    res.json(openApiDocument({ historyPath: historyPath ?? false, serverUrl: req.baseUrl || '/', webhooks: webhooks !== undefined }));
   });
   if (historyPath !== undefined) {
     const page = historyPageHandler(readContext, RECORD_PATH);

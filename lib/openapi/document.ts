@@ -1,6 +1,7 @@
 /**
  * The OpenAPI 3.1 document of every endpoint the router serves: the record endpoint (JSON and form), the
- * read API and its exports, the History pages, this document, the errors as `text/plain` and the
+ * read API and its exports, the advisories endpoint, the webhook admin routes (when configured), the
+ * History pages, this document, the errors as `text/plain` and the
  * credentials as security schemes. Built from the same tables the code reads (fields, limits, read
  * parameters), so the two cannot drift apart; the tests hold real answers against it.
  */
@@ -8,6 +9,8 @@ import { DEFAULT_LIMITS, FIELDS } from '../record/deployment';
 import { READ_PARAMETERS } from '../read/parameters';
 import { RECORD_COLUMNS } from '../read/export';
 import { MAX_PAGE_SIZE } from '../store/queries';
+import { advisoryPaths, ADVISORY_SCHEMAS } from './advisory-paths';
+import { webhookAdminPaths, WEBHOOK_SCHEMAS } from './webhook-paths';
 
 /** Where the router serves the document, under the read API's path. */
 export const OPENAPI_PATH = '/api/package-deployment/openapi.json';
@@ -17,6 +20,8 @@ export interface OpenApiDocumentOptions {
   historyPath?: string | false;
   /** The base URL the router is mounted at (the `servers` entry). Defaults to `"/"`. */
   serverUrl?: string;
+  /** Include the webhook admin routes (the router has `webhooks`). Defaults to `false`. */
+  webhooks?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -170,6 +175,8 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
       },
     },
   };
+  Object.assign(paths, advisoryPaths('/api/package-deployment', ERRORS, SECURITY));
+  if (options.webhooks) Object.assign(paths, webhookAdminPaths('/api/package-deployment', ERRORS, [{ ApiKeyHeader: [] }, { ApiKeyQuery: [] }, { BasicApiKey: [] }]));
   if (historyPath !== false) {
     paths[`${historyPath}/{feed}/{package}`] = { get: historyOperation(false) };
     paths[`${historyPath}/{feed}/{package}/{version}`] = { get: historyOperation(true) };
@@ -192,6 +199,8 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
         HostLogin: { type: 'http', scheme: 'bearer', description: 'The host server\'s own login (the `principal` option, `req.user`; a Verdaccio token), when the host has one.' },
       },
       schemas: {
+        ...ADVISORY_SCHEMAS,
+        ...(options.webhooks ? WEBHOOK_SCHEMAS : {}),
         ErrorText: { type: 'string', description: 'A human-readable reason; for 400, one problem a line.' },
         DeploymentJson: deploymentInput(false),
         DeploymentForm: deploymentInput(true),
