@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
+import { openApiDocument, OPENAPI_PATH } from './openapi/document';
 import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
@@ -180,6 +181,11 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
+  // The OpenAPI 3.1 document of these endpoints, with the mount point as its server.
+  router.get(OPENAPI_PATH, (req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.json(openApiDocument({ historyPath: historyPath ?? false, serverUrl: req.baseUrl || '/' }));
+  });
   if (historyPath !== undefined) {
     // The Advisories page: paste or upload advisories, see the affected targets (before {feed}/{package}).
     const advisoriesPage = advisoriesPageHandlers(advisoryContext, `${RECORD_PATH}/advisories`, options.advisoryBodyLimit ?? '10mb');
