@@ -21,6 +21,7 @@ import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
 import { ecosystemResolver } from './advisories/ecosystems';
 import { advisoryHandlers, type AdvisoryContext } from './read/advisories';
+import { advisoriesPageHandlers } from './read/advisories-page';
 import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
 import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
@@ -186,6 +187,10 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     res.json(openApiDocument({ historyPath: historyPath ?? false, serverUrl: req.baseUrl || '/', webhooks: webhooks !== undefined }));
   });
   if (historyPath !== undefined) {
+    // The Advisories page: paste or upload advisories, see the affected targets (before {feed}/{package}).
+    const advisoriesPage = advisoriesPageHandlers(advisoryContext, `${RECORD_PATH}/advisories`, options.advisoryBodyLimit ?? '10mb');
+    router.get(`${historyPath}/advisories`, advisoriesPage.get, answerError);
+    router.post(`${historyPath}/advisories`, ...advisoriesPage.post, answerError);
     const page = historyPageHandler(readContext, RECORD_PATH);
     // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
     router.get(`${historyPath}/:feed/:p1`, page, answerError);
