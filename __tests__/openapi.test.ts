@@ -265,10 +265,17 @@ describe('real answers agree with the document', () => {
       ['/-/deployments/{feed}/{package}', await page('DefaultNuGet/Newtonsoft.Json', 'wrong-key-0000'), 403],
       ['/-/deployments/{feed}/{package}', await page('Nope/Newtonsoft.Json'), 404],
       ['/-/deployments/{feed}/{package}/{version}', await page('DefaultNuGet/Newtonsoft.Json/13.0.3'), 200],
+      ['/-/deployments/advisories', await page('advisories'), 200],
+      ['/-/deployments/advisories', await page('advisories', 'wrong-key-0000'), 403],
     ];
     for (const [template, res, status] of cases) {
       expect({ template, status: res.status }).toEqual({ template, status });
       conform('get', template, res);
+    }
+    const form = (body: string) => rawRequest(`${server.url}/-/deployments/advisories`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-ApiKey': KEY }, body });
+    for (const [res, status] of [[await form('purl=pkg:nuget/Newtonsoft.Json&range=%3C13.0.1'), 200], [await form('advisory='), 400]] as const) {
+      expect(res.status).toBe(status);
+      conform('post', '/-/deployments/advisories', res);
     }
   });
 });

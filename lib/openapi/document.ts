@@ -178,6 +178,24 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
   Object.assign(paths, advisoryPaths('/api/package-deployment', ERRORS, SECURITY));
   if (options.webhooks) Object.assign(paths, webhookAdminPaths('/api/package-deployment', ERRORS, [{ ApiKeyHeader: [] }, { ApiKeyQuery: [] }, { BasicApiKey: [] }]));
   if (historyPath !== false) {
+    const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+    const pageErrors = { 403: ERRORS.forbidden, 413: ERRORS.tooLarge, 500: ERRORS.serverError, 503: ERRORS.unavailable };
+    paths[`${historyPath}/advisories`] = {
+      get: { operationId: 'advisoriesPage', summary: 'The Advisories page (HTML form, no JavaScript).', security: SECURITY, responses: { 200: html('The form.'), ...pageErrors } },
+      post: {
+        operationId: 'advisoriesPageAnswer',
+        summary: 'The Advisories page answering a pasted or uploaded advisory, or a purl and a range.',
+        security: SECURITY,
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/AdvisoryForm' } },
+            'multipart/form-data': { schema: { $ref: '#/components/schemas/AdvisoryForm' } },
+          },
+        },
+        responses: { 200: html('The targets running an affected version now.'), 400: html('The page, with the problem shown.'), ...pageErrors },
+      },
+    };
     paths[`${historyPath}/{feed}/{package}`] = { get: historyOperation(false) };
     paths[`${historyPath}/{feed}/{package}/{version}`] = { get: historyOperation(true) };
   }
@@ -202,6 +220,16 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
         ...ADVISORY_SCHEMAS,
         ...(options.webhooks ? WEBHOOK_SCHEMAS : {}),
         ErrorText: { type: 'string', description: 'A human-readable reason; for 400, one problem a line.' },
+        AdvisoryForm: {
+          type: 'object',
+          properties: {
+            advisory: { type: 'string', description: 'OSV JSON, pasted.' },
+            file: { type: 'string', description: 'OSV JSON, uploaded (multipart).' },
+            purl: { type: 'string', description: 'A package URL, with `range`, instead of an advisory.' },
+            range: { type: 'string' },
+            key: { type: 'string', description: 'An API key (a credential).' },
+          },
+        },
         DeploymentJson: deploymentInput(false),
         DeploymentForm: deploymentInput(true),
         WireRecord: {
