@@ -2,7 +2,7 @@
  * package-deployments: record and audit package deployments the ProGet way.
  */
 export { createDeploymentRouter, RECORD_PATH, DEFAULT_HISTORY_PATH, type DeploymentRouter } from './router';
-export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
+export { parseVersionRange, RANGE_LIMITS, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
 export { semverScheme } from './versions/semver';
 export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
@@ -79,4 +79,6 @@ export {
 export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
+export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
+export { runCli, VERBS, EXIT, ENV as CLI_ENV, type Verb, type CliIo } from './cli';

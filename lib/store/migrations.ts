@@ -178,6 +178,21 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   ...WEBHOOK_MIGRATIONS,
+  {
+    // Feed-wide history and exports (`feed_name = ? ORDER BY deployed_at DESC, id DESC`) read this index
+    // in order, a batch at a time; without it every batch of an export sorted the whole feed again.
+    name: '003_feed_history_index',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.index(['feed_name', 'deployed_at', 'id'], 'package_deployments_feed_date_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropIndex(['feed_name', 'deployed_at', 'id'], 'package_deployments_feed_date_idx');
+      });
+    },
+  },
 ];
 
 const migrator = createMigrator(MIGRATIONS, MIGRATIONS_TABLE);
