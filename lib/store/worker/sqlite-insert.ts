@@ -7,9 +7,9 @@
 import { DEPLOYMENTS_TABLE } from '../tables';
 import type { DeploymentRow } from '../rows';
 
-const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key'] as const;
+const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key', 'uid', 'removed'] as const;
 
-interface Statement { run(params: unknown): { lastInsertRowid: number | bigint } }
+interface Statement { run(params: unknown): { changes: number; lastInsertRowid: number | bigint }; get(params: unknown): unknown }
 interface Connection {
   pragma(sql: string): unknown;
   prepare(sql: string): Statement;
@@ -18,7 +18,8 @@ interface Connection {
 }
 
 export interface SqliteInserter {
-  insert(rows: DeploymentRow[]): number[];
+  /** Every row as stored, in order: inserted ones with their new id, ones whose uid was stored already as they are. */
+  insert(rows: DeploymentRow[]): DeploymentRow[];
   close(): void;
 }
 
@@ -29,8 +30,16 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   conn.pragma('journal_mode = WAL');
   conn.pragma('synchronous = FULL');
   conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
-  const insertAll = conn.transaction((rows: DeploymentRow[]) => rows.map((row) => Number(statement.run(row).lastInsertRowid)));
+  // A row whose uid is already stored (a retried batch) is skipped and read back: stored once (insert.ts).
+  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
+  const byUid = conn.prepare(`SELECT * FROM "${DEPLOYMENTS_TABLE}" WHERE "uid" = ?`);
+  const insertAll = conn.transaction((rows: DeploymentRow[]) => rows.map((row) => {
+    const result = statement.run({ ...row, removed: row.removed ? 1 : 0 });
+    if (result.changes === 1) return { ...row, id: Number(result.lastInsertRowid) };
+    const existing = byUid.get(row.uid) as DeploymentRow | undefined;
+    if (!existing) throw new Error(`The record with uid ${row.uid} was neither inserted nor found; it is not stored.`);
+    return { ...existing, id: Number(existing.id) };
+  }));
   return {
     insert: (rows) => insertAll(rows),
     close: () => conn.close(),
