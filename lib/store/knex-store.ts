@@ -130,7 +130,7 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
 
   // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
   const outbox = createKnexOutbox(db, init);
-  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+  const { deliveriesFor, insertDeliveries, activeTargets, ...webhookMethods } = outbox;
 
   return {
     knex: db,
@@ -141,12 +141,13 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
       if (deployments.length === 0) return [];
       await init();
       const rows = deployments.map(toRow);
-      if (await outbox.hasTargets()) {
+      const targets = await activeTargets();
+      if (targets.length > 0) {
         // Some webhook target may want these records: records and their deliveries commit together.
         return db.transaction(async (trx) => {
           const ids = await insertRows(trx, rows);
           const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
-          await insertDeliveries(trx, await deliveriesFor(records));
+          await insertDeliveries(trx, deliveriesFor(records, targets));
           return records;
         });
       }

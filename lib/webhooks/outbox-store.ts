@@ -159,12 +159,18 @@ export function eventTypeOf(record: DeploymentRecord): WebhookEventType {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/** A target as the outbox reads it (with its secrets: internal). */
+export type OutboxTarget = ResolvedTarget & { disabled: boolean };
+
 /** The outbox part of the knex store. `ready` is the store's own init (migrations). */
 export interface KnexOutbox extends WebhookOutboxStore {
-  /** True when some enabled target exists (read at most once a second; changes through this store at once). */
-  hasTargets(): Promise<boolean>;
+  /**
+   * The enabled targets (read at most once a second; changes through this store apply at once). Read it
+   * BEFORE the records' transaction: on SQLite that transaction holds the only connection.
+   */
+  activeTargets(): Promise<readonly OutboxTarget[]>;
   /** The delivery rows for records just stored, to insert in the same transaction; `[]` when no target wants them. */
-  deliveriesFor(records: readonly DeploymentRecord[]): Promise<Record<string, unknown>[]>;
+  deliveriesFor(records: readonly DeploymentRecord[], targets: readonly OutboxTarget[]): Record<string, unknown>[];
   /** Inserts rows made by `deliveriesFor`, on `trx` (the records' transaction). */
   insertDeliveries(trx: Knex | Knex.Transaction, rows: readonly Record<string, unknown>[]): Promise<void>;
 }
@@ -195,14 +201,10 @@ export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutb
   }
 
   return {
-    async hasTargets() {
-      return (await activeTargets()).length > 0;
-    },
+    activeTargets,
 
-    async deliveriesFor(records) {
-      if (records.length === 0) return [];
-      const targets = await activeTargets();
-      if (targets.length === 0) return [];
+    deliveriesFor(records, targets) {
+      if (records.length === 0 || targets.length === 0) return [];
       const now = new Date().toISOString();
       const rows: Record<string, unknown>[] = [];
       for (const record of records) {
