@@ -63,7 +63,11 @@ function expect503(res: request.Response): void {
 
 const NETWORK = databaseIds().filter((id) => id !== 'sqlite');
 
-describe.each(NETWORK)('%s behind a proxy that goes down', (id) => {
+// A network database is needed for a proxy to break; with none configured (a fresh machine) the suite says
+// so once and skips (databaseIds() already printed which variable to set; with CI=true it threw).
+const eachNetwork = NETWORK.length > 0 ? describe.each(NETWORK) : describe.skip.each(['no network database: set PD_TEST_POSTGRES_URL or PD_TEST_MYSQL_URL'] as never[]);
+
+eachNetwork('%s behind a proxy that goes down', (id) => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let knex: Knex;
@@ -170,7 +174,7 @@ const deploymentHeaders = (target: string) => ({
   'X-ProGet-Deployment-Target': target,
 });
 
-describe.each(NETWORK)('feed downloads while %s is down', (id) => {
+eachNetwork('feed downloads while %s is down', (id) => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let knex: Knex;

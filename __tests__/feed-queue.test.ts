@@ -218,10 +218,9 @@ describe('close()', () => {
     await feedDeployments({ store: mine }).close();
     expect(closes).toEqual([]);
     const own = feedDeployments({ store: undefined });
-    const { knex } = own.store as KnexDeploymentStore;
-    expect(knex.client.pool).toBeTruthy();
+    await expect(own.store.list({ limit: 1 }).then((page) => Array.isArray(page.records))).resolves.toBe(true);
     await own.close();
-    expect(knex.client.pool).toBeFalsy();
+    await expect(own.store.list({ limit: 1 })).rejects.toThrow(/The store is closed/);
   });
 });
 

@@ -29,9 +29,13 @@ export {
   createKnexStore,
   createSqliteKnex,
   DEFAULT_SQLITE_FILE,
+  DEFAULT_STORE_TIMEOUTS,
+  type StoreTimeouts,
   type KnexStoreOptions,
   type KnexDeploymentStore,
+  type RebuildVersionKeysOptions,
 } from './store/knex-store';
+export { versionKey } from './versions/keys';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -40,6 +44,7 @@ export {
 } from './store/migrations';
 export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
+export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';
 export { BATCH_DEFAULTS } from './write/batch-writer';
 export { generateWebhookSecret } from './webhooks/signing';

@@ -10,7 +10,7 @@ import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
 import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
-import { checkCalledAsFactory, checkMethods, checkOptionKeys } from './options';
+import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, OptionsError, readOptions } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
 import { createValidator } from './record/validate';
@@ -34,10 +34,10 @@ export type DeploymentRouter = Router & {
   close(): Promise<void>;
 };
 
-const KNOWN_OPTIONS = [
+const KNOWN_OPTIONS = optionNames<DeploymentRouterOptions>()(
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
   'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal', 'webhooks',
-] as const;
+);
 
 /**
  * Where the History pages are mounted unless `historyPath` says otherwise. Under `/-/`, where no npm
@@ -48,13 +48,16 @@ export const DEFAULT_HISTORY_PATH = '/-/deployments';
 
 function resolveAuth(options: DeploymentRouterOptions): AuthAdapter {
   if (options.auth !== undefined && options.apiKeys !== undefined) {
-    throw new TypeError('createDeploymentRouter: give either `auth` or `apiKeys`, not both.');
+    throw new OptionsError('invalid_option', 'createDeploymentRouter', 'createDeploymentRouter: give either `auth` or `apiKeys`, not both.', { option: 'apiKeys' });
   }
   if (options.apiKeys !== undefined) return apiKeyAuth({ keys: options.apiKeys });
   if (options.auth === undefined) {
-    throw new TypeError(
+    throw new OptionsError(
+      'missing_option',
+      'createDeploymentRouter',
       'createDeploymentRouter: say who may record deployments. Pass `apiKeys: [{ name, key }]`, ' +
         '`auth: apiKeyAuth({ keys })`, `auth: customAuth({ authenticate })`, or `auth: anonymousAuth()` for an open server.',
+      { option: 'auth' },
     );
   }
   checkMethods('createDeploymentRouter: options.auth', options.auth, ['authenticate', 'authorize'], 'Use apiKeyAuth(), anonymousAuth(), customAuth() or an object implementing AuthAdapter.');
@@ -65,7 +68,7 @@ function historyPathOf(setting: string | false | undefined): string | undefined 
   if (setting === false) return undefined;
   if (setting === undefined) return DEFAULT_HISTORY_PATH;
   if (typeof setting !== 'string' || !/^\/[\w./-]*$/.test(setting)) {
-    throw new TypeError('createDeploymentRouter: options.historyPath must be a path such as "/deployments", or false for no History pages.');
+    invalidOption('createDeploymentRouter', 'historyPath', 'must be a path such as "/deployments", or false for no History pages.');
   }
   return setting.replace(/\/+$/, '') || DEFAULT_HISTORY_PATH;
 }
@@ -76,26 +79,31 @@ function historyPathOf(setting: string | false | undefined): string | undefined 
  * @example
  * app.use(createDeploymentRouter({ apiKeys: [{ name: 'ci', key: process.env.DEPLOYMENTS_API_KEY! }] }));
  */
-export function createDeploymentRouter(options: DeploymentRouterOptions): DeploymentRouter {
+export function createDeploymentRouter(given: DeploymentRouterOptions): DeploymentRouter {
   // eslint-disable-next-line prefer-rest-params
   checkCalledAsFactory('createDeploymentRouter', arguments);
-  if (!options || typeof options !== 'object') {
-    throw new TypeError('createDeploymentRouter(options) needs an options object, for example { apiKeys: [{ name: "ci", key: "..." }] }.');
-  }
-  if ('groupCommit' in options) {
-    throw new TypeError('createDeploymentRouter: the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).');
-  }
-  checkOptionKeys('createDeploymentRouter', options, KNOWN_OPTIONS);
+  const options = readOptions('createDeploymentRouter', given, KNOWN_OPTIONS, '{ apiKeys: [{ name: "ci", key: "..." }] }', {
+    required: true,
+    removed: {
+      groupCommit: 'the groupCommit option was removed; use batch: { maxSize } instead (groupCommit.maxBatch is now batch.maxSize; groupCommit: false is batch: { maxSize: 1 }).',
+    },
+  });
   const auth = resolveAuth(options);
   const ownsStore = options.store === undefined;
   // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
   const ownsAuth = options.auth === undefined;
-  const store = options.store ?? createKnexStore();
+  const store = options.store ?? createKnexStore({ versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme });
   checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
+  checkMethods('createDeploymentRouter: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
   const events = options.events ?? createEvents();
-  const resolveFeed = feedResolver(options.feeds);
+  checkMethods('createDeploymentRouter: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as another router\'s `events`, or leave it out.');
+  const resolveFeed = feedResolver('createDeploymentRouter', options.feeds);
   const retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) invalidOption('createDeploymentRouter', 'retryAfterSeconds', `must be a whole number of seconds; got ${String(retryAfterSeconds)}.`);
+  for (const fn of ['onRecorded'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('createDeploymentRouter', fn, 'must be a function, or left out.');
+  }
   // Webhooks: targets kept in the store, deliveries written with the records, a worker sending them.
   const webhooks: WebhookRuntime | undefined = options.webhooks === undefined ? undefined : setupWebhooks('createDeploymentRouter', store, options.webhooks, logger);
   const writeStore = storeForWriter(store, webhooks);
@@ -104,7 +112,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
   // Deliveries left pending by an earlier run (a restart, a crash) resume without waiting for a request.
   webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
   if (options.principal !== undefined && typeof options.principal !== 'function') {
-    throw new TypeError('createDeploymentRouter: options.principal must be a function (req) => principal | null, or left out to use req.user.');
+    invalidOption('createDeploymentRouter', 'principal', 'must be a function (req) => principal | null, or left out to use req.user.');
   }
   const principalOfHost = options.principal ?? hostPrincipal;
   // Errors are answered on the router's own routes only: an error the host raised before this router (a
@@ -123,7 +131,7 @@ export function createDeploymentRouter(options: DeploymentRouterOptions): Deploy
     store: writeStore,
     auth,
     resolveFeed,
-    validate: createValidator({ limits: options.limits }),
+    validate: createValidator({ limits: options.limits }, 'createDeploymentRouter'),
     // Concurrent records share one transaction; each is still answered only after its commit.
     writer,
     events,

@@ -12,11 +12,27 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Accepts connections again, on the same port. */
   start(): Promise<void>;
+  /** Stops forwarding bytes, both ways and on new connections, without closing anything: a paused database. */
+  pause(): void;
+  /** Forwards again what was held and what comes next. */
+  resume(): void;
   close(): Promise<void>;
 }
 
 export async function createTcpProxy(targetPort: number, targetHost = '127.0.0.1', options: { started?: boolean } = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
+  let paused = false;
+  const connectPair = (client: Socket, upstream: Socket) => {
+    client.pipe(upstream);
+    upstream.pipe(client);
+  };
+  const holdPair = (client: Socket, upstream: Socket) => {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
+  };
   let server: Server | undefined;
   let port = 0;
 
@@ -27,7 +43,11 @@ export async function createTcpProxy(targetPort: number, targetHost = '127.0.0.1
       const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream).pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      pairs.add(pair);
+      client.once('close', () => pairs.delete(pair));
+      if (paused) holdPair(client, upstream);
+      else connectPair(client, upstream);
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
@@ -47,6 +67,14 @@ export async function createTcpProxy(targetPort: number, targetHost = '127.0.0.1
   return {
     get port() { return port; },
     stop: shut,
+    pause() {
+      paused = true;
+      for (const [client, upstream] of pairs) holdPair(client, upstream);
+    },
+    resume() {
+      paused = false;
+      for (const [client, upstream] of pairs) connectPair(client, upstream);
+    },
     start: listen,
     close: shut,
   };

@@ -1,14 +1,16 @@
-import type { AuthAdapter, Privilege } from '../types';
-import { ALL_PRIVILEGES } from './privileges';
+import type { AnonymousGrant, AuthAdapter, Privilege } from '../types';
+import { readGrant } from './grant';
+import { ALL_PRIVILEGES, feedAllowed } from './privileges';
 
 /**
- * Lets everyone in without credentials, with `privileges` on every feed (defaults to recording and
- * reading). For trusted networks and demos; presented credentials are ignored.
+ * Lets everyone in without credentials, with `privileges` (defaults to recording and reading) on
+ * `feeds` (defaults to every feed). For trusted networks and demos; presented credentials are ignored.
+ * A list of privileges, `anonymousAuth(['Feeds_ViewPackage'])`, is read as `{ privileges }`.
  */
-export function anonymousAuth(privileges: readonly Privilege[] = ALL_PRIVILEGES): AuthAdapter {
-  const granted = [...privileges];
+export function anonymousAuth(grant?: AnonymousGrant | readonly Privilege[]): AuthAdapter {
+  const { privileges, feeds } = readGrant('anonymousAuth', undefined, Array.isArray(grant) ? { privileges: grant } : (grant as AnonymousGrant | undefined), ALL_PRIVILEGES);
   return {
     authenticate: () => null,
-    authorize: (_principal, privilege) => granted.includes(privilege),
+    authorize: (_principal, privilege, feed) => privileges.includes(privilege) && feedAllowed(feeds, feed),
   };
 }

@@ -4,8 +4,13 @@
  */
 import { HOST_PRINCIPAL_KIND } from './host-principal';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AnonymousGrant, ApiKeyAuthOptions, ApiKeyConfig, AuthAdapter, Principal, Privilege } from '../types';
-import { ALL_PRIVILEGES, Privileges, feedAllowed } from './privileges';
+import { checkOptionKeys, invalidOption, optionNames, readOptions } from '../options';
+import type { ApiKeyAuthOptions, ApiKeyConfig, AuthAdapter, Principal, Privilege } from '../types';
+import { readAnonymous, readNames } from './grant';
+import { ALL_PRIVILEGES, feedAllowed } from './privileges';
+
+const KNOWN_OPTIONS = optionNames<ApiKeyAuthOptions>()('keys', 'anonymous', 'users', 'authorizeUser');
+const KEY_OPTIONS = optionNames<ApiKeyConfig>()('name', 'key', 'feeds', 'privileges');
 
 interface KeyEntry {
   digest: Buffer;
@@ -26,33 +31,27 @@ function findKey(entries: readonly KeyEntry[], key: string): KeyEntry | undefine
   return found;
 }
 
-function checkKeys(keys: readonly ApiKeyConfig[]): void {
+/** Reads the keys once: each a known shape, names unique; the secrets are kept only as digests. */
+function readKeys(keys: readonly ApiKeyConfig[] | undefined): KeyEntry[] {
   if (!Array.isArray(keys)) {
-    throw new TypeError('apiKeyAuth: options.keys must be an array of { name, key, feeds?, privileges? } (it may be empty).');
+    invalidOption('apiKeyAuth', 'keys', 'must be an array of { name, key, feeds?, privileges? } (it may be empty).');
   }
   const names = new Set<string>();
-  keys.forEach((k, i) => {
-    if (!k || typeof k.name !== 'string' || k.name.trim() === '') {
-      throw new TypeError(`apiKeyAuth: keys[${i}].name must be a non-empty string (it is recorded as the user).`);
+  return keys.map((k, i) => {
+    if (!k || typeof k !== 'object') invalidOption('apiKeyAuth', `keys[${i}]`, 'must be an object { name, key, feeds?, privileges? }.');
+    checkOptionKeys(`apiKeyAuth: keys[${i}]`, k, KEY_OPTIONS);
+    if (typeof k.name !== 'string' || k.name.trim() === '') {
+      invalidOption('apiKeyAuth', `keys[${i}].name`, 'must be a non-empty string (it is recorded as the user).');
     }
     if (typeof k.key !== 'string' || k.key.length < 8) {
-      throw new TypeError(`apiKeyAuth: keys[${i}] ("${k.name}") needs a key of at least 8 characters; generate one with \`node -e "console.log(require('crypto').randomBytes(24).toString('base64url'))"\`.`);
+      invalidOption('apiKeyAuth', `keys[${i}].key`, `("${k.name}") must be at least 8 characters; generate one with \`node -e "console.log(require('crypto').randomBytes(24).toString('base64url'))"\`.`);
     }
-    if (k.feeds !== undefined && !Array.isArray(k.feeds)) {
-      throw new TypeError(`apiKeyAuth: keys[${i}].feeds must be an array of feed names, or left out for every feed.`);
-    }
-    if (k.privileges !== undefined && !Array.isArray(k.privileges)) {
-      throw new TypeError(`apiKeyAuth: keys[${i}].privileges must be an array such as ['Feeds_DownloadPackage'].`);
-    }
-    if (names.has(k.name)) throw new TypeError(`apiKeyAuth: two keys are named "${k.name}"; names must be unique.`);
+    const feeds = readNames('apiKeyAuth', `keys[${i}].feeds`, k.feeds, "['DefaultNuGet']");
+    const privileges = readNames('apiKeyAuth', `keys[${i}].privileges`, k.privileges, "['Feeds_DownloadPackage']");
+    if (names.has(k.name)) invalidOption('apiKeyAuth', `keys[${i}].name`, `"${k.name}" is used by two keys; names must be unique.`);
     names.add(k.name);
+    return { digest: digest(k.key), principal: { name: k.name, kind: 'apiKey' }, feeds, privileges: privileges ?? ALL_PRIVILEGES };
   });
-}
-
-function anonymousGrant(anonymous: ApiKeyAuthOptions['anonymous']): Required<Pick<AnonymousGrant, 'privileges'>> & AnonymousGrant | undefined {
-  if (!anonymous) return undefined;
-  if (anonymous === true) return { privileges: [Privileges.View] };
-  return { privileges: anonymous.privileges ?? [Privileges.View], feeds: anonymous.feeds };
 }
 
 /**
@@ -61,19 +60,14 @@ function anonymousGrant(anonymous: ApiKeyAuthOptions['anonymous']): Required<Pic
  * @example
  * apiKeyAuth({ keys: [{ name: 'buildmaster', key: process.env.BUILDMASTER_KEY!, feeds: ['DefaultNuGet'] }] })
  */
-export function apiKeyAuth(options: ApiKeyAuthOptions): AuthAdapter {
-  if (!options || typeof options !== 'object') {
-    throw new TypeError('apiKeyAuth(options) needs an options object: apiKeyAuth({ keys: [{ name, key }] }).');
+export function apiKeyAuth(given: ApiKeyAuthOptions): AuthAdapter {
+  const options = readOptions('apiKeyAuth', given, KNOWN_OPTIONS, '{ keys: [{ name: "ci", key: "..." }] }', { required: true });
+  const entries = readKeys(options.keys);
+  for (const fn of ['users', 'authorizeUser'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('apiKeyAuth', fn, 'must be a function, or left out.');
   }
-  checkKeys(options.keys);
-  const entries: KeyEntry[] = options.keys.map((k) => ({
-    digest: digest(k.key),
-    principal: { name: k.name, kind: 'apiKey' },
-    feeds: k.feeds ? [...k.feeds] : undefined,
-    privileges: k.privileges ? [...k.privileges] : ALL_PRIVILEGES,
-  }));
   const byPrincipal = new WeakMap<Principal, KeyEntry>(entries.map((e) => [e.principal, e]));
-  const anonymous = anonymousGrant(options.anonymous);
+  const anonymous = readAnonymous('apiKeyAuth', options.anonymous);
   const userPrincipals = new WeakSet<Principal>();
 
   return {

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { invalidOption, optionNames, readOptions } from '../options';
 import type { AuthAdapter, AuthenticateResult, Credentials, Principal, Privilege } from '../types';
 
 export interface CustomAuthOptions {
@@ -12,12 +13,15 @@ export interface CustomAuthOptions {
  * Wraps your own functions as an adapter, for example to check keys or users the host server already
  * has. The functions decide; the library answers.
  */
-export function customAuth(options: CustomAuthOptions): AuthAdapter {
-  if (!options || typeof options.authenticate !== 'function') {
-    throw new TypeError('customAuth({ authenticate, authorize? }): authenticate must be a function (credentials, req) => principal | null | false.');
+const KNOWN_OPTIONS = optionNames<CustomAuthOptions>()('authenticate', 'authorize');
+
+export function customAuth(given: CustomAuthOptions): AuthAdapter {
+  const options = readOptions('customAuth', given, KNOWN_OPTIONS, '{ authenticate: (credentials, req) => principal | null | false, authorize? }', { required: true });
+  if (typeof options.authenticate !== 'function') {
+    invalidOption('customAuth', 'authenticate', 'must be a function (credentials, req) => principal | null | false.');
   }
   if (options.authorize !== undefined && typeof options.authorize !== 'function') {
-    throw new TypeError('customAuth: authorize must be a function (principal, privilege, feed) => boolean, or left out.');
+    invalidOption('customAuth', 'authorize', 'must be a function (principal, privilege, feed) => boolean, or left out.');
   }
   const authorize = options.authorize ?? ((principal: Principal | null) => principal !== null);
   return { authenticate: options.authenticate, authorize };

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../knex/dialect';
 import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
+import { readMigrateOptions, readRollbackOptions } from '../knex/migrate-options';
 
 /** The API keys table: names, scopes and SHA-256 hashes of the keys; never a key itself. */
 export const API_KEYS_TABLE = 'package_deployments_api_keys';
@@ -43,11 +44,11 @@ export const API_KEY_MIGRATIONS: readonly Migration[] = [
 const migrator = createMigrator(API_KEY_MIGRATIONS, API_KEYS_MIGRATIONS_TABLE);
 
 /** Brings the key store's schema up to date; safe to run twice and from several processes at once. */
-export function migrateApiKeyStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
-  return migrator.latest(knex, options);
+export async function migrateApiKeyStore(knex: Knex, options?: MigrateOptions): Promise<void> {
+  return migrator.latest(knex, readMigrateOptions('migrateApiKeyStore', knex, options));
 }
 
 /** Undoes the key store's migrations: the last batch, or all (dropping the keys table) with `{ all: true }`. */
-export function rollbackApiKeyStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
-  return migrator.rollback(knex, options);
+export async function rollbackApiKeyStore(knex: Knex, options?: { all?: boolean }): Promise<void> {
+  return migrator.rollback(knex, readRollbackOptions('rollbackApiKeyStore', knex, options));
 }

@@ -9,10 +9,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { storageError } from '../http/errors';
+import { invalidOption, optionNames, readOptions } from '../options';
 import { once } from '../util/once';
+import { readAnonymous, type Grant } from './grant';
 import { createSqliteKnex } from '../store/knex-store';
+import { isKnex } from '../store/store-options';
 import type {
-  AnonymousGrant,
   ApiKeyInfo,
   AuthAdapter,
   CreatedApiKey,
@@ -23,7 +25,7 @@ import type {
   Privilege,
 } from '../types';
 import { API_KEYS_TABLE, migrateApiKeyStore } from './knex-keys-migrations';
-import { ALL_PRIVILEGES, Privileges, feedAllowed } from './privileges';
+import { ALL_PRIVILEGES, feedAllowed } from './privileges';
 
 interface KeyRow {
   id: number | string;
@@ -35,10 +37,6 @@ interface KeyRow {
   revoked_at: string | null;
 }
 
-interface Grant {
-  feeds?: readonly string[];
-  privileges: readonly Privilege[];
-}
 
 /** Prefix of the keys this store makes, so that secret scanners and people can recognise them. */
 export const API_KEY_PREFIX = 'pdk_';
@@ -72,11 +70,7 @@ function checkNewKey(options: NewApiKey): { name: string; feeds?: string[]; priv
   return { name: name.trim(), feeds: feeds ? [...feeds] : undefined, privileges: privileges ? [...privileges] : [...ALL_PRIVILEGES] };
 }
 
-function anonymousGrant(anonymous: boolean | AnonymousGrant | undefined): Grant | undefined {
-  if (!anonymous) return undefined;
-  if (anonymous === true) return { privileges: [Privileges.View] };
-  return { privileges: anonymous.privileges ?? [Privileges.View], feeds: anonymous.feeds };
-}
+const KNOWN_OPTIONS = optionNames<KnexApiKeyStoreOptions>()('knex', 'filename', 'migrate', 'anonymous');
 
 /**
  * Creates the store. It is an {@link AuthAdapter}: pass it as `auth` to `createDeploymentRouter()`.
@@ -86,14 +80,21 @@ function anonymousGrant(anonymous: boolean | AnonymousGrant | undefined): Grant 
  * const { key } = await keys.createApiKey({ name: 'buildmaster', feeds: ['DefaultNuGet'] }); // shown once
  * app.use(createDeploymentRouter({ auth: keys, store }));
  */
-export function createKnexApiKeyStore(options: KnexApiKeyStoreOptions = {}): KnexApiKeyStore {
-  if (!options || typeof options !== 'object') throw new TypeError('createKnexApiKeyStore(options?) takes an options object: { knex?, filename?, migrate?, anonymous? }.');
-  if (options.knex !== undefined && typeof (options.knex as unknown as { schema?: unknown }).schema !== 'object') {
-    throw new TypeError('createKnexApiKeyStore({ knex }): `knex` must be a knex instance, as returned by knex({ client, connection }).');
+export function createKnexApiKeyStore(given?: KnexApiKeyStoreOptions): KnexApiKeyStore {
+  const options = readOptions('createKnexApiKeyStore', given, KNOWN_OPTIONS, '{ knex } or { filename: "keys.sqlite" }');
+  if (options.knex !== undefined && !isKnex(options.knex)) {
+    invalidOption('createKnexApiKeyStore', 'knex', 'must be a knex instance, as returned by knex({ client, connection }).');
   }
+  if (options.filename !== undefined && (typeof options.filename !== 'string' || options.filename === '')) {
+    invalidOption('createKnexApiKeyStore', 'filename', 'must be the path of an SQLite file, such as "package-deployments.sqlite".');
+  }
+  if (options.knex !== undefined && options.filename !== undefined) {
+    invalidOption('createKnexApiKeyStore', 'filename', 'is only used without `knex`; give one or the other.');
+  }
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean') invalidOption('createKnexApiKeyStore', 'migrate', 'must be true or false.');
   const owned = options.knex === undefined;
   const db: Knex = options.knex ?? createSqliteKnex(options.filename);
-  const anonymous = anonymousGrant(options.anonymous);
+  const anonymous = readAnonymous('createKnexApiKeyStore', options.anonymous);
   // What each principal handed out by authenticate() may do: a snapshot taken at that moment.
   const grants = new WeakMap<Principal, Grant>();
   // A database down at start is a 503 (the router calls init() first), and is retried on the next call.

@@ -15,7 +15,7 @@ import { requestPath } from '../http/request-path';
 import { sendError } from '../http/send-error';
 import { createEvents, emitDeployed } from '../write/events';
 import { feedResolver } from '../feeds/catalogue';
-import { checkCalledAsFactory, checkMethods, checkOptionKeys } from '../options';
+import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, readOptions } from '../options';
 import { once } from '../util/once';
 import { createBatchWriter, resolveBatchOptions } from '../write/batch-writer';
 import { setupWebhooks, storeForWriter } from '../webhooks/setup';
@@ -58,7 +58,7 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
 /** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
 const WATCHED = Symbol.for('package-deployments.feed-download');
 
-const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'batch', 'onRecorded', 'events', 'logger', 'webhooks'] as const;
+const KNOWN_OPTIONS = optionNames<FeedDeploymentsOptions>()('store', 'auth', 'principal', 'layouts', 'feeds', 'enabled', 'strict', 'servedPackage', 'limits', 'batch', 'onRecorded', 'events', 'logger', 'webhooks');
 
 /**
  * Creates the feed-download middleware.
@@ -69,16 +69,14 @@ const KNOWN_OPTIONS = ['store', 'auth', 'principal', 'layouts', 'feeds', 'enable
  *   feedDeployments({ store, auth, events: router.events, layouts: nugetV2Layout() }),
  *   existingDownloadHandler);
  */
-export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeploymentsMiddleware {
+export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeploymentsMiddleware {
   // eslint-disable-next-line prefer-rest-params
   checkCalledAsFactory('feedDeployments', arguments);
-  if (!options || typeof options !== 'object') {
-    throw new TypeError('feedDeployments(options) needs an options object, for example { store, auth, events: router.events }.');
-  }
-  if ('queue' in options) {
-    throw new TypeError('feedDeployments: the queue option was removed; use batch: { maxSize, maxPending, retries, retryDelayMs } instead (queue.batchSize is now batch.maxSize, queue.maxQueued is batch.maxPending).');
-  }
-  checkOptionKeys('feedDeployments', options, KNOWN_OPTIONS);
+  const options = readOptions('feedDeployments', given, KNOWN_OPTIONS, '{ store, auth, events: router.events }', {
+    removed: {
+      queue: 'the queue option was removed; use batch: { maxSize, maxPending, retries, retryDelayMs } instead (queue.batchSize is now batch.maxSize, queue.maxQueued is batch.maxPending).',
+    },
+  });
   const ownsStore = options.store === undefined;
   const store = options.store ?? createKnexStore();
   checkMethods('feedDeployments: options.store', store, ['record'], 'Use createKnexStore() or an object implementing DeploymentStore.');
@@ -87,13 +85,16 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     checkMethods('feedDeployments: options.auth', auth, ['authenticate', 'authorize'], 'Use apiKeyAuth(), anonymousAuth(), customAuth() or leave it out to let the download route decide.');
   }
   for (const fn of ['principal', 'servedPackage', 'onRecorded'] as const) {
-    if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new TypeError(`feedDeployments: ${fn} must be a function, or left out.`);
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('feedDeployments', fn, 'must be a function, or left out.');
   }
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') invalidOption('feedDeployments', 'strict', 'must be true or false.');
   const logger: Logger = options.logger ?? console;
+  checkMethods('feedDeployments: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
   const events = options.events ?? createEvents();
+  checkMethods('feedDeployments: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as the router\'s `events`, or leave it out.');
   const layouts = resolveLayouts(options.layouts);
   const isEnabled = resolveEnabled(options.enabled);
-  const validate = createValidator({ limits: options.limits });
+  const validate = createValidator({ limits: options.limits }, 'feedDeployments');
   const strict = options.strict === true;
   const report = createReporter(events, logger);
   const settling = new Set<Promise<void>>();
@@ -117,7 +118,7 @@ export function feedDeployments(options: FeedDeploymentsOptions = {}): FeedDeplo
     initAuth: once(async () => { await auth?.init?.(); }),
     principalOf: options.principal ?? hostPrincipal,
     servedOf: options.servedPackage ?? ((_req: Request, res: Response) => res.locals?.[SERVED_PACKAGE_LOCAL] as ServedPackage | undefined),
-    resolveFeed: feedResolver(options.feeds),
+    resolveFeed: feedResolver('feedDeployments', options.feeds),
     validate,
     queue,
     report,

@@ -12,6 +12,7 @@ import {
   parseDeploymentDate,
   pickFields,
 } from './deployment';
+import { closestName, invalidOption, optionNames, OptionsError, readOptions } from '../options';
 import type { DeploymentField, FieldLimits, NewDeployment, Problem, ValidateOptions, ValidationResult } from '../types';
 
 /** Single-line fields: no control characters at all. */
@@ -24,7 +25,7 @@ const MULTI_LINE = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
  * optional fields already removed. `limits` overrides the default lengths.
  */
 export function deploymentSchema(limits: Partial<FieldLimits> = {}): Record<string, unknown> {
-  const resolved = resolveLimits(limits);
+  const resolved = resolveLimits(limits, 'deploymentSchema');
   const properties: Record<string, unknown> = {};
   for (const f of FIELDS) {
     const limit = f.name === 'Date' ? 64 : resolved[f.name as keyof FieldLimits];
@@ -47,15 +48,22 @@ export function deploymentSchema(limits: Partial<FieldLimits> = {}): Record<stri
 /** The schema with the default limits. */
 export const DEPLOYMENT_SCHEMA: Readonly<Record<string, unknown>> = Object.freeze(deploymentSchema());
 
-function resolveLimits(limits: Partial<FieldLimits>): FieldLimits {
+function resolveLimits(limits: Partial<FieldLimits>, factory = 'createValidator'): FieldLimits {
+  if (!limits || typeof limits !== 'object' || Array.isArray(limits)) invalidOption(factory, 'limits', 'must be an object such as { Target: 100 }, or left out.');
   const resolved: FieldLimits = { ...DEFAULT_LIMITS };
   for (const [name, value] of Object.entries(limits) as [keyof FieldLimits, number | undefined][]) {
     if (value === undefined) continue;
-    if (!(name in DEFAULT_LIMITS)) {
-      throw new TypeError(`limits.${name} is not a field with a length limit; use one of ${Object.keys(DEFAULT_LIMITS).join(', ')}.`);
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_LIMITS, name)) {
+      const closest = closestName(name, Object.keys(DEFAULT_LIMITS));
+      throw new OptionsError(
+        'unknown_option',
+        factory,
+        `${factory}: limits.${name} is not a field with a length limit.${closest ? ` Did you mean "${closest}"?` : ''} Use one of ${Object.keys(DEFAULT_LIMITS).join(', ')}.`,
+        closest ? { option: `limits.${name}`, suggestion: closest } : { option: `limits.${name}` },
+      );
     }
     if (!Number.isInteger(value) || value < 1 || value > DEFAULT_LIMITS[name]) {
-      throw new TypeError(`limits.${name} must be a whole number from 1 to ${DEFAULT_LIMITS[name]} (the column width); got ${String(value)}.`);
+      invalidOption(factory, `limits.${name}`, `must be a whole number from 1 to ${DEFAULT_LIMITS[name]} (the column width); got ${String(value)}.`);
     }
     resolved[name] = value;
   }
@@ -67,8 +75,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true });
 const compiled = new Map<string, ValidateFunction>();
 
-function compiledFor(limits: Partial<FieldLimits>): ValidateFunction {
-  const key = JSON.stringify(resolveLimits(limits));
+function compiledFor(limits: Partial<FieldLimits>, factory?: string): ValidateFunction {
+  const key = JSON.stringify(resolveLimits(limits, factory));
   let fn = compiled.get(key);
   if (!fn) {
     const schema = deploymentSchema(limits);
@@ -109,12 +117,16 @@ function ajvProblem(error: ErrorObject, data: Record<string, unknown>): Problem 
   }
 }
 
+const VALIDATOR_OPTIONS = optionNames<Pick<ValidateOptions, 'limits'>>()('limits');
+const VALIDATE_OPTIONS = optionNames<ValidateOptions>()('receivedAt', 'defaultUserName', 'limits');
+
 /**
  * Creates a validator with fixed options; the schema is compiled once, here. `validateDeployment` is
  * this with per-call options.
  */
-export function createValidator(options: Pick<ValidateOptions, 'limits'> = {}) {
-  const check = compiledFor(options.limits ?? {});
+export function createValidator(options?: Pick<ValidateOptions, 'limits'>, factory = 'createValidator') {
+  const { limits = {} } = readOptions(factory === 'createValidator' ? factory : `${factory}: createValidator`, options, VALIDATOR_OPTIONS, '{ limits: { Target: 100 } }');
+  const check = compiledFor(limits, factory);
   return function validate(input: unknown, callOptions: Omit<ValidateOptions, 'limits'> = {}): ValidationResult {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
       return { ok: false, problems: [{ message: `The deployment must be an object with named fields, not ${describeType(input)}.` }] };
@@ -188,7 +200,7 @@ export type Validator = ReturnType<typeof createValidator>;
  *   FeedName: 'DefaultNuGet', PackageName: 'Newtonsoft.Json', Version: '13.0.3' });
  * if (!result.ok) console.error(result.problems);
  */
-export function validateDeployment(input: unknown, options: ValidateOptions = {}): ValidationResult {
-  const { limits, ...rest } = options;
-  return createValidator({ limits })(input, rest);
+export function validateDeployment(input: unknown, options?: ValidateOptions): ValidationResult {
+  const { limits, ...rest } = readOptions('validateDeployment', options, VALIDATE_OPTIONS, '{ receivedAt: new Date(), defaultUserName: "ci" }');
+  return createValidator(limits === undefined ? {} : { limits }, 'validateDeployment')(input, rest);
 }

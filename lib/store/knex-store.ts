@@ -5,11 +5,17 @@
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
 import { isMysql, isSqlite } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, NewDeployment, PackageRef } from '../types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, KeyInterval, NewDeployment, PackageRef, VersionScheme, VersionSchemeSetting } from '../types';
+import { UNKEYED, versionKey } from '../versions/keys';
+import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { migrateDeploymentStore } from './migrations';
+import { readKnexStoreOptions } from './store-options';
 import { countRows, listPage, streamRows } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
+import { checkOptionKeys } from '../options';
+import { createWorkerStore, type WorkerStoreConfig } from './worker/proxy';
+import { createSqliteInserter, type SqliteInserter } from './worker/sqlite-insert';
 import { createKnexOutbox } from '../webhooks/outbox-store';
 import type { WebhookOutboxStore } from '../webhooks/types';
 
@@ -26,6 +32,64 @@ export interface KnexStoreOptions {
   filename?: string;
   /** Run the shipped migrations on first use. Defaults to `true`. */
   migrate?: boolean;
+  /**
+   * The version scheme of each feed, as the router's option of the same name: the store keys each record's
+   * version in it when writing (`version_key`), so that ranges are index range scans. Give the store the
+   * same setting as the router (the router's default store gets the router's). After changing a feed's
+   * scheme, run `store.rebuildVersionKeys({ feedName })`. Defaults to every feed using
+   * `defaultVersionScheme`.
+   */
+  versionSchemes?: Readonly<Record<string, VersionSchemeSetting>> | ((feed: string) => VersionSchemeSetting | undefined);
+  /** The scheme of feeds `versionSchemes` does not name. Defaults to `"semver"`. */
+  defaultVersionScheme?: VersionSchemeSetting;
+  /**
+   * Deadlines, so that a database that stops answering (paused, not refused) fails requests with 503 +
+   * `Retry-After` instead of hanging them. `acquireMs`: waiting for a connection (SQLite: for the write
+   * lock, its busy timeout); `statementMs`: the statement itself. A store operation that takes longer than
+   * both together fails as unavailable. Defaults to `{ acquireMs: 5000, statementMs: 10000 }`.
+   */
+  timeouts?: StoreTimeouts;
+}
+
+/** The deadlines of {@link KnexStoreOptions.timeouts}. */
+export interface StoreTimeouts {
+  /** Milliseconds to wait for a connection (SQLite: for the write lock). Defaults to 5000. */
+  acquireMs?: number;
+  /** Milliseconds a statement may run. Defaults to 10000. */
+  statementMs?: number;
+}
+
+/** The defaults of {@link StoreTimeouts}. */
+export const DEFAULT_STORE_TIMEOUTS: Readonly<Required<StoreTimeouts>> = Object.freeze({ acquireMs: 5000, statementMs: 10_000 });
+
+
+function resolveTimeouts(timeouts: StoreTimeouts | undefined): Required<StoreTimeouts> {
+  if (timeouts === undefined) return { ...DEFAULT_STORE_TIMEOUTS };
+  if (!timeouts || typeof timeouts !== 'object') throw new TypeError('createKnexStore: timeouts must be an object such as { acquireMs: 5000, statementMs: 10000 }.');
+  checkOptionKeys('createKnexStore: timeouts', timeouts, Object.keys(DEFAULT_STORE_TIMEOUTS));
+  const resolved = { ...DEFAULT_STORE_TIMEOUTS, ...Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)) };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isInteger(value) || value < 1 || value > 3_600_000) throw new TypeError(`createKnexStore: timeouts.${name} must be a whole number of milliseconds from 1 to 3600000 (got ${String(value)}).`);
+  }
+  return resolved;
+}
+
+/** Fails an operation that has not settled within `ms` as unavailable (ETIMEDOUT: answered 503 + Retry-After). */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`The database did not answer ${what} within ${ms} ms (timeouts).`), { code: 'ETIMEDOUT' })), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** What {@link KnexDeploymentStore.rebuildVersionKeys} is given. */
+export interface RebuildVersionKeysOptions {
+  /** Only this feed's records (exact name). Defaults to every feed. */
+  feedName?: string;
+  /** Rows read and updated per transaction. Defaults to 1000. */
+  batchSize?: number;
 }
 
 /** The knex store: a {@link DeploymentStore} plus the knex instance it uses, and its webhook outbox. */
@@ -34,6 +98,14 @@ export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore
   current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage>;
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
   count(query: DeploymentQuery): Promise<number>;
+  /**
+   * Recomputes the stored version keys with the store's current `versionSchemes` (after a feed's scheme
+   * changed, or once after upgrading from a version without keys). Resolves to how many rows changed.
+   * Safe to run while the store is in use: records written meanwhile are keyed when written.
+   */
+  rebuildVersionKeys(options?: RebuildVersionKeysOptions): Promise<number>;
+  /** The version key the store gives `version` in `feedName` ("~" when its scheme cannot key it). */
+  versionKeyOf(feedName: string, version: string): string;
   init(): Promise<void>;
   close(): Promise<void>;
 }
@@ -41,7 +113,8 @@ export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore
 export const DEFAULT_SQLITE_FILE = 'package-deployments.sqlite';
 
 /** A knex instance on an SQLite file with the settings the store wants (WAL, full sync, busy timeout). */
-export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
+export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, settings: { busyTimeoutMs?: number } = {}): Knex {
+  const busyTimeoutMs = Math.max(0, Math.floor(settings.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs));
   try {
     require.resolve('better-sqlite3');
   } catch {
@@ -51,6 +124,7 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
     client: 'better-sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    acquireConnectionTimeout: busyTimeoutMs + DEFAULT_STORE_TIMEOUTS.statementMs,
     pool: {
       min: 1,
       max: 1,
@@ -58,7 +132,7 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE): Knex {
         try {
           // First: the switch to WAL below needs the write lock, which another process (migrating the
           // same file, say) may hold for a moment; wait for it instead of failing "database is locked".
-          conn.pragma('busy_timeout = 5000');
+          conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
           conn.pragma('journal_mode = WAL');
           // FULL: a 200 means the record survives a power cut, not just a process crash.
           conn.pragma('synchronous = FULL');
@@ -76,23 +150,74 @@ export { applyFilters, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './queries';
 /**
  * Creates the knex store.
  *
+ * Given no `knex`, the store is an SQLite file run in a worker thread: the main thread gets a proxy of the
+ * store and never runs an SQLite statement, so a large export or range query does not stop other
+ * requests. Given a `knex` instance (any database, SQLite included), the store runs on that instance in
+ * this thread.
+ *
  * @example
- * createKnexStore()                                  // SQLite file package-deployments.sqlite
+ * createKnexStore()                                  // SQLite file package-deployments.sqlite, in a worker thread
  * createKnexStore({ knex: knex({ client: 'pg', connection: process.env.DATABASE_URL }) })
  */
-export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentStore {
-  if (options.knex !== undefined && typeof (options.knex as unknown as { schema?: unknown }).schema !== 'object') {
-    throw new TypeError('createKnexStore({ knex }): `knex` must be a knex instance, as returned by knex({ client, connection }).');
+export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
+  const options = readKnexStoreOptions(given);
+  const timeouts = resolveTimeouts(options.timeouts);
+  const schemes = { versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme };
+  if (options.knex === undefined && cloneableSchemes(schemes)) {
+    try {
+      require.resolve('better-sqlite3');
+    } catch {
+      throw new Error('createKnexStore(): the embedded SQLite store needs the better-sqlite3 package. Run `npm install better-sqlite3`, or pass `{ knex }` for another database.');
+    }
+    return createWorkerStore({
+      filename: options.filename ?? DEFAULT_SQLITE_FILE,
+      migrate: options.migrate !== false,
+      busyTimeoutMs: timeouts.acquireMs,
+      timeoutMs: timeouts.acquireMs + timeouts.statementMs,
+      ...schemes,
+    } as WorkerStoreConfig) as unknown as KnexDeploymentStore;
   }
+  // A knex instance of the caller's stays in this thread. So does an SQLite file whose version schemes are
+  // functions or objects of the host (they cannot be sent to a worker).
   const owned = options.knex === undefined;
-  const db = options.knex ?? createSqliteKnex(options.filename);
+  const db = options.knex ?? createSqliteKnex(options.filename, { busyTimeoutMs: timeouts.acquireMs });
+  return buildKnexStore(db, { migrate: options.migrate !== false, owned, timeoutMs: timeouts.acquireMs + timeouts.statementMs, ...schemes });
+}
+
+/** True when the version-scheme settings are names only, which a worker thread can be given. */
+function cloneableSchemes(s: { versionSchemes?: unknown; defaultVersionScheme?: unknown }): boolean {
+  if (s.defaultVersionScheme !== undefined && typeof s.defaultVersionScheme !== 'string') return false;
+  if (s.versionSchemes === undefined) return true;
+  if (typeof s.versionSchemes !== 'object' || s.versionSchemes === null) return false;
+  return Object.values(s.versionSchemes).every((v) => typeof v === 'string');
+}
+
+/** How {@link buildKnexStore} runs. */
+export interface BuildOptions {
+  migrate: boolean;
+  /** Destroy the knex instance on close(). */
+  owned: boolean;
+  /** Deadline of each operation (none in the worker: the proxy keeps it). */
+  timeoutMs?: number;
+  /** The SQLite file, in the worker: inserts then go through one prepared statement of its own connection. */
+  sqliteFile?: string;
+  busyTimeoutMs?: number;
+  versionSchemes?: KnexStoreOptions['versionSchemes'];
+  defaultVersionScheme?: KnexStoreOptions['defaultVersionScheme'];
+}
+
+/** The knex store on a knex instance, in this thread (the worker builds the embedded one with it). */
+export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentStore {
+  const owned = options.owned;
+  const deadline = <T>(promise: Promise<T>, what: string): Promise<T> => (options.timeoutMs === undefined ? promise : withDeadline(promise, options.timeoutMs, what));
+  let inserter: SqliteInserter | undefined;
   const mysql = isMysql(db);
   // MySQL/MariaDB has no RETURNING; a multi-row INSERT's ids are consecutive from LAST_INSERT_ID()
   // unless innodb_autoinc_lock_mode is 2 ("interleaved"), where rows are inserted one at a time.
   let mysqlConsecutiveIds = false;
 
   async function prepare(): Promise<void> {
-    if (options.migrate !== false) await migrateDeploymentStore(db);
+    if (options.migrate) await migrateDeploymentStore(db);
     if (mysql) {
       const [rows] = (await db.raw('SELECT @@innodb_autoinc_lock_mode AS mode')) as [Array<{ mode: number | string }>];
       mysqlConsecutiveIds = Number(rows[0]?.mode) !== 2;
@@ -102,7 +227,21 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
   const init = once(prepare);
 
-  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 11 values a row stay under every parameter limit. */
+  const schemeFor = schemeResolver(options.versionSchemes, options.defaultVersionScheme);
+  const builtIn = (scheme: VersionScheme) => VERSION_SCHEMES[scheme.name] === scheme;
+  const keyOf = (feed: string, version: string): string => {
+    const scheme = schemeFor(feed);
+    return builtIn(scheme) ? versionKey(scheme.name, version) : UNKEYED;
+  };
+  /** The range's key intervals, when the store keys the feed with the scheme that read the range. */
+  const keysFor = (query: DeploymentQuery): readonly KeyInterval[] | undefined => {
+    const range = query.versionRange;
+    if (!range?.keys || query.feedName === undefined) return undefined;
+    const scheme = schemeFor(query.feedName);
+    return builtIn(scheme) && scheme.name === range.scheme ? range.keys : undefined;
+  };
+
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 12 values a row stay under every parameter limit. */
   const chunkSize = isSqlite(db) ? 500 : 1000;
 
   async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
@@ -128,59 +267,85 @@ export function createKnexStore(options: KnexStoreOptions = {}): KnexDeploymentS
     return ids;
   }
 
-  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  // Webhooks: when a target wants a batch, one intent row is written in the records' transaction
+  // (lib/webhooks/outbox-store.ts); the delivery worker expands it into deliveries later.
   const outbox = createKnexOutbox(db, init);
-  const { deliveriesFor, insertDeliveries, activeTargets, ...webhookMethods } = outbox;
+  const { intentFor, insertIntent, activeTargets, ...webhookMethods } = outbox;
+
+  async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
+    if (deployments.length === 0) return [];
+    await init();
+    const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version)));
+    // Read before any transaction: on SQLite the transaction holds the only connection.
+    const targets = await activeTargets();
+    const removed = deployments.map((d) => (d as { removed?: unknown }).removed === true);
+    if (options.sqliteFile !== undefined) {
+      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per
+      // batch (holding the webhook intent too, when a target wants these records).
+      inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
+      const intent = targets.length === 0 ? undefined : (ids: number[]) => intentFor(ids.map((id, i) => ({ id: String(id), feedName: rows[i]!.feed_name })), targets, removed);
+      const ids = inserter.insert(rows, intent);
+      return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+    }
+    if (targets.length > 0) {
+      // Some webhook target may want these records: records and their intent commit together.
+      return db.transaction(async (trx) => {
+        const ids = await insertChunked(trx, rows);
+        const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+        const intent = intentFor(records, targets, removed);
+        if (intent) await insertIntent(trx, intent);
+        return records;
+      });
+    }
+    // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
+    // BEGIN/COMMIT saves two round trips per batch (the batch writer's throughput on PostgreSQL is bounded
+    // by them). MySQL's "interleaved" id mode, and batches larger than one INSERT takes, need several
+    // statements, so a transaction.
+    const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
+    const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
+    return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+  }
+
+  /** A stream whose every batch (one query) has the deadline. */
+  async function* streamWithDeadline(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+    await deadline(init(), 'a stream');
+    yield* streamRows(db, query, keysFor(query), (batch) => deadline(batch, 'a stream'));
+  }
 
   return {
     knex: db,
-    init,
+    init: () => deadline(init(), 'the migrations'),
     ...webhookMethods,
-
-    async record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
-      if (deployments.length === 0) return [];
+    record: (deployments) => deadline(record(deployments), 'an insert'),
+    list: (query) => deadline(init().then(() => listPage(db, query, keysFor(query))), 'a query'),
+    current: (query) => deadline(init().then(() => listPage(db, { ...query, current: true }, keysFor(query))), 'a query'),
+    stream: streamWithDeadline,
+    count: (query) => deadline(init().then(() => countRows(db, query, keysFor(query))), 'a count'),
+    versionKeyOf: keyOf,
+    async rebuildVersionKeys(rebuild: RebuildVersionKeysOptions = {}): Promise<number> {
       await init();
-      const rows = deployments.map(toRow);
-      const targets = await activeTargets();
-      if (targets.length > 0) {
-        // Some webhook target may want these records: records and their deliveries commit together.
-        return db.transaction(async (trx) => {
-          const ids = await insertRows(trx, rows);
-          const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
-          await insertDeliveries(trx, deliveriesFor(records, targets));
-          return records;
-        });
+      const size = rebuild.batchSize ?? 1000;
+      let last = 0;
+      let changed = 0;
+      for (;;) {
+        const q = db(DEPLOYMENTS_TABLE).select('id', 'feed_name', 'version', 'version_key').where('id', '>', last).orderBy('id').limit(size);
+        if (rebuild.feedName !== undefined) q.where('feed_name', rebuild.feedName);
+        const rows = (await q) as Array<{ id: number | string; feed_name: string; version: string; version_key: string }>;
+        const updates = rows.map((r) => ({ id: r.id, key: keyOf(r.feed_name, r.version), old: r.version_key })).filter((u) => u.key !== u.old);
+        if (updates.length > 0) {
+          await db.transaction(async (trx) => {
+            for (const u of updates) await trx(DEPLOYMENTS_TABLE).where('id', u.id).update({ version_key: u.key });
+          });
+          changed += updates.length;
+        }
+        if (rows.length < size) return changed;
+        last = Number(rows[rows.length - 1]!.id);
       }
-      // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
-      // BEGIN/COMMIT saves two round trips per batch (group commit's throughput on PostgreSQL is bounded
-      // by them). Only MySQL's "interleaved" id mode needs several statements, so a transaction.
-      // More rows than one INSERT takes: several statements, so one transaction around them.
-      const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
-      const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
-      return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
-    },
-
-    async list(query: DeploymentQuery): Promise<DeploymentPage> {
-      await init();
-      return listPage(db, query);
-    },
-
-    async current(query: DeploymentQuery & PackageRef): Promise<DeploymentPage> {
-      await init();
-      return listPage(db, { ...query, current: true });
-    },
-
-    async *stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
-      await init();
-      yield* streamRows(db, query);
-    },
-
-    async count(query: DeploymentQuery): Promise<number> {
-      await init();
-      return countRows(db, query);
     },
 
     async close(): Promise<void> {
+      inserter?.close();
+      inserter = undefined;
       if (owned) await db.destroy();
     },
   };

@@ -3,8 +3,9 @@
  * store runs them on first use unless told not to; `migrateDeploymentStore` runs them on demand.
  */
 import type { Knex } from 'knex';
-import { isMysql } from '../knex/dialect';
+import { isMysql, isPostgres } from '../knex/dialect';
 import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
+import { readMigrateOptions, readPendingArguments, readRollbackOptions } from '../knex/migrate-options';
 import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
 import { WEBHOOK_MIGRATIONS } from '../webhooks/migrations';
 
@@ -62,6 +63,36 @@ export const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    // Version keys (issue 10): a text that sorts, byte by byte, in the feed scheme's version order, so
+    // that a range is an index range scan. Byte order needs a binary collation: "C" on PostgreSQL, ascii_bin
+    // on MySQL/MariaDB (ASCII also keeps the index under InnoDB's 3072-byte limit), BINARY on SQLite.
+    // Rows already stored get "~" (unkeyed: always a candidate, tested in JavaScript) until
+    // store.rebuildVersionKeys() computes their keys.
+    name: '010_version_keys',
+    async up(knex) {
+      if (isPostgres(knex)) {
+        await knex.raw(`alter table ?? add column version_key varchar(191) collate "C" not null default '~'`, [DEPLOYMENTS_TABLE]);
+      } else if (isMysql(knex)) {
+        await knex.raw(`alter table ?? add column version_key varchar(191) character set ascii collate ascii_bin not null default '~'`, [DEPLOYMENTS_TABLE]);
+      } else {
+        await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+          t.string('version_key', 191).notNullable().defaultTo('~');
+        });
+      }
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.index(['feed_name', 'group_name', 'package_name', 'version_key', 'target'], 'package_deployments_version_key_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropIndex(['feed_name', 'group_name', 'package_name', 'version_key', 'target'], 'package_deployments_version_key_idx');
+      });
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropColumn('version_key');
+      });
+    },
+  },
   // 030-039: the webhook outbox (lib/webhooks/migrations.ts).
   ...WEBHOOK_MIGRATIONS,
 ];
@@ -75,18 +106,19 @@ export const migrationSource = migrator.source;
  * Brings the schema up to date. Safe to run twice and from several processes at once: a process that
  * finds another one migrating waits for it.
  */
-export function migrateDeploymentStore(knex: Knex, options: MigrateOptions = {}): Promise<void> {
-  return migrator.latest(knex, options);
+export async function migrateDeploymentStore(knex: Knex, options?: MigrateOptions): Promise<void> {
+  return migrator.latest(knex, readMigrateOptions('migrateDeploymentStore', knex, options));
 }
 
 /**
  * Undoes migrations: the last batch, or all of them with `{ all: true }` (dropping the records table).
  */
-export function rollbackDeploymentStore(knex: Knex, options: { all?: boolean } = {}): Promise<void> {
-  return migrator.rollback(knex, options);
+export async function rollbackDeploymentStore(knex: Knex, options?: { all?: boolean }): Promise<void> {
+  return migrator.rollback(knex, readRollbackOptions('rollbackDeploymentStore', knex, options));
 }
 
 /** Names of the migrations not yet applied. */
-export function pendingMigrations(knex: Knex): Promise<string[]> {
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  readPendingArguments('pendingMigrations', knex);
   return migrator.pending(knex);
 }

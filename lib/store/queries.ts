@@ -1,12 +1,17 @@
 /**
  * The knex store's read queries: history listings, "running now" (the latest record per target), version
- * ranges, streaming and counting. Versions are not comparable in SQL, so a range is tested in JavaScript
- * on pages the database returns in index order, fetching further pages until the answer's page is full:
- * the cursor stays the (date, id) of the last record returned, so paging is stable with a range too.
+ * ranges, streaming and counting. A range of a built-in scheme comes with version-key intervals: the
+ * database selects the rows whose `version_key` falls in them (or is "~", unkeyed) by index range scans,
+ * and the range's own test then decides on those candidates only (it drops what the intervals cannot
+ * express exactly: `!=`, PEP 440's pre-release rules, unkeyed versions). Without keys (a scheme of your
+ * own, or a range read with another scheme than the store keys the feed with) the range is tested on every
+ * row of the package. Either way pages are filled from further database pages as needed: the cursor stays
+ * the (date, id) of the last record returned, so paging is stable with a range too.
  */
 import type { Knex } from 'knex';
 import { DeploymentError } from '../http/errors';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, KeyInterval } from '../types';
+import { UNKEYED } from '../versions/keys';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor';
 import { fromRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
@@ -59,8 +64,9 @@ export function applyFilters(q: Knex.QueryBuilder, query: DeploymentQuery): Knex
  * The records a query selects, before paging: the filters, and for `current` only rows with no later
  * row for the same package on the same target (an index probe on the target index per row).
  */
-export function selectRows(db: Knex, query: DeploymentQuery): Knex.QueryBuilder {
+export function selectRows(db: Knex, query: DeploymentQuery, keys?: readonly KeyInterval[]): Knex.QueryBuilder {
   const q = applyFilters(db({ d: DEPLOYMENTS_TABLE }).select('d.*'), query);
+  if (keys) whereKeys(q, keys);
   if (query.current) {
     const same = ['feed_name', 'group_name', 'package_name', 'target'].map((c) => `n.${c} = d.${c}`).join(' and ');
     q.whereNotExists(
@@ -73,6 +79,20 @@ export function selectRows(db: Knex, query: DeploymentQuery): Knex.QueryBuilder 
   return q;
 }
 
+/** Rows whose version key is in one of the intervals, or unkeyed: index range scans on version_key. */
+export function whereKeys(q: Knex.QueryBuilder, keys: readonly KeyInterval[]): Knex.QueryBuilder {
+  return q.where((w) => {
+    for (const k of keys) {
+      w.orWhere((x) => {
+        if (k.from !== undefined) x.where('d.version_key', k.fromInclusive ? '>=' : '>', k.from);
+        // Keys sort before "~": an open upper end stops short of the unkeyed rows (matched below).
+        x.where('d.version_key', k.to !== undefined && k.toInclusive ? '<=' : '<', k.to ?? UNKEYED);
+      });
+    }
+    w.orWhere('d.version_key', UNKEYED);
+  });
+}
+
 function after(q: Knex.QueryBuilder, cursor: CursorPosition | undefined): Knex.QueryBuilder {
   if (cursor) {
     q.where((w) => w.where('d.deployed_at', '<', cursor.date).orWhere((x) => x.where('d.deployed_at', cursor.date).andWhere('d.id', '<', cursor.id)));
@@ -83,7 +103,7 @@ function after(q: Knex.QueryBuilder, cursor: CursorPosition | undefined): Knex.Q
 const positionOf = (row: DeploymentRow): CursorPosition => ({ date: row.deployed_at, id: Number(row.id) });
 
 /** One page of a query, newest first, with the range tested on as many database pages as it takes. */
-export async function listPage(db: Knex, query: DeploymentQuery): Promise<DeploymentPage> {
+export async function listPage(db: Knex, query: DeploymentQuery, keys?: readonly KeyInterval[]): Promise<DeploymentPage> {
   const limit = pageSize(query.limit);
   checkPackageQuery(query);
   let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
@@ -91,7 +111,7 @@ export async function listPage(db: Knex, query: DeploymentQuery): Promise<Deploy
   const batch = range ? Math.max(limit + 1, SCAN_BATCH) : limit + 1;
   const found: DeploymentRow[] = [];
   for (;;) {
-    const rows = (await after(selectRows(db, query), cursor).limit(batch)) as DeploymentRow[];
+    const rows = (await after(selectRows(db, query, range ? keys : undefined), cursor).limit(batch)) as DeploymentRow[];
     for (const row of rows) {
       if (range && !range.test(row.version)) continue;
       found.push(row);
@@ -105,12 +125,17 @@ export async function listPage(db: Knex, query: DeploymentQuery): Promise<Deploy
 }
 
 /** Every record of a query from its cursor on, a batch of rows at a time (keyset pagination). */
-export async function* streamRows(db: Knex, query: DeploymentQuery): AsyncGenerator<DeploymentRecord> {
+export async function* streamRows(
+  db: Knex,
+  query: DeploymentQuery,
+  keys?: readonly KeyInterval[],
+  guard: <T>(batch: Promise<T>) => Promise<T> = (b) => b,
+): AsyncGenerator<DeploymentRecord> {
   checkPackageQuery(query);
   let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
   const range = query.versionRange;
   for (;;) {
-    const rows = (await after(selectRows(db, query), cursor).limit(SCAN_BATCH)) as DeploymentRow[];
+    const rows = (await guard(Promise.resolve(after(selectRows(db, query, range ? keys : undefined), cursor).limit(SCAN_BATCH)))) as DeploymentRow[];
     for (const row of rows) {
       if (!range || range.test(row.version)) yield fromRow(row);
     }
@@ -120,14 +145,14 @@ export async function* streamRows(db: Knex, query: DeploymentQuery): AsyncGenera
 }
 
 /** How many records a query selects: COUNT in SQL, or the range tested on a stream of versions. */
-export async function countRows(db: Knex, query: DeploymentQuery): Promise<number> {
+export async function countRows(db: Knex, query: DeploymentQuery, keys?: readonly KeyInterval[]): Promise<number> {
   checkPackageQuery(query);
   if (!query.versionRange) {
     const [row] = (await db.count({ n: '*' }).from(selectRows(db, { ...query, cursor: undefined }).as('q'))) as Array<{ n: number | string }>;
     return Number(row?.n ?? 0);
   }
   let n = 0;
-  for await (const _ of streamRows(db, { ...query, cursor: undefined })) n++;
+  for await (const _ of streamRows(db, { ...query, cursor: undefined }, keys)) n++;
   return n;
 }
 

@@ -14,10 +14,12 @@ export interface DeploymentRow {
   url: string | null;
   deployed_at: string;
   received_at: string;
+  /** The version's key in its feed's scheme (see versions/keys.ts); "~" when it has none. */
+  version_key?: string;
 }
 
-export function toRow(d: NewDeployment): DeploymentRow {
-  return {
+export function toRow(d: NewDeployment, versionKey?: string): DeploymentRow {
+  const row: DeploymentRow = {
     feed_name: d.feedName,
     group_name: d.groupName ?? '',
     package_name: d.packageName,
@@ -30,6 +32,8 @@ export function toRow(d: NewDeployment): DeploymentRow {
     deployed_at: d.date.toISOString(),
     received_at: d.receivedAt.toISOString(),
   };
+  if (versionKey !== undefined) row.version_key = versionKey;
+  return row;
 }
 
 export function fromRow(row: DeploymentRow): DeploymentRecord {

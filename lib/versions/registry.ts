@@ -6,9 +6,10 @@ import { DeploymentError } from '../http/errors';
 import { mavenScheme } from './maven';
 import { nugetScheme } from './nuget';
 import { pypiScheme } from './pypi';
-import type { VersionRange, VersionScheme, VersionSchemeSetting } from '../types';
+import type { KeyInterval, VersionRange, VersionScheme, VersionSchemeSetting } from '../types';
 import { semverScheme } from './semver';
 import { parseVers, VersError } from './vers';
+import { rangeKeyIntervals } from './keys';
 
 /** The built-in schemes. `npm` is another name for `semver`. */
 export const VERSION_SCHEMES: Readonly<Record<string, VersionScheme>> = Object.freeze({
@@ -92,7 +93,8 @@ export function parseVersionRange(scheme: VersionSchemeSetting, text: string): V
   if (!resolved) throw new TypeError(`parseVersionRange: unknown version scheme "${String(scheme)}"; use semver, npm, nuget, maven or pypi.`);
   if (typeof text === 'string' && text.startsWith('vers:')) {
     try {
-      return Object.freeze({ scheme: resolved.name, text, test: parseVers(text, resolved).test });
+      const { test } = parseVers(text, resolved);
+      return Object.freeze({ scheme: resolved.name, text, test, ...keysOf(resolved, text) });
     } catch (err) {
       if (!(err instanceof VersError)) throw err;
       throw new DeploymentError(400, 'bad_query', `range: "${text}" is not a usable vers: range: ${err.message}.`);
@@ -102,7 +104,14 @@ export function parseVersionRange(scheme: VersionSchemeSetting, text: string): V
   if (!test) {
     throw new DeploymentError(400, 'bad_query', `range: "${String(text)}" is not a ${resolved.name} version range (${RANGE_HINTS[resolved.name] ?? 'see the scheme\'s documentation'}).`);
   }
-  return Object.freeze({ scheme: resolved.name, text, test });
+  return Object.freeze({ scheme: resolved.name, text, test, ...keysOf(resolved, text) });
+}
+
+/** Key intervals for the built-in schemes only (a scheme object of your own has no keys). */
+function keysOf(scheme: VersionScheme, text: string): { keys?: readonly KeyInterval[] } {
+  if (VERSION_SCHEMES[scheme.name] !== scheme) return {};
+  const keys = rangeKeyIntervals(scheme.name, text);
+  return keys ? { keys: Object.freeze(keys) } : {};
 }
 
 const RANGE_HINTS: Record<string, string> = {

@@ -17,7 +17,7 @@ export function parseHelmFile(file: string): { name: string; version: string } |
   return undefined;
 }
 
-export function helmLayout(options: PathLayoutOptions = {}): FeedLayout {
+export function helmLayout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('helmLayout', options, '/helm/:feed');
   return {
     feedType: 'helm',

@@ -5,14 +5,20 @@
  * A SNAPSHOT file records its unique version (`1.0-20240501.120000-3`).
  */
 import type { FeedLayout, MavenLayoutOptions } from '../../types';
+import { invalidOption, optionNames, readOptions } from '../../options';
 import { compilePrefix, pathSegments, ref } from './path';
+
+const KNOWN_OPTIONS = optionNames<MavenLayoutOptions>()('prefix', 'feed', 'skipExtensions');
 
 export const DEFAULT_MAVEN_SKIPPED_EXTENSIONS: readonly string[] = ['pom', 'md5', 'sha1', 'sha256', 'sha512', 'asc'];
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function mavenLayout(options: MavenLayoutOptions = {}): FeedLayout {
-  const { skipExtensions = DEFAULT_MAVEN_SKIPPED_EXTENSIONS, ...pathOptions } = options;
+export function mavenLayout(options?: MavenLayoutOptions): FeedLayout {
+  const { skipExtensions = DEFAULT_MAVEN_SKIPPED_EXTENSIONS, ...pathOptions } = readOptions('mavenLayout', options, KNOWN_OPTIONS, '{ prefix: "/maven2/:feed" }');
+  if (!Array.isArray(skipExtensions) || skipExtensions.some((e) => typeof e !== 'string')) {
+    invalidOption('mavenLayout', 'skipExtensions', "must be an array of file extensions such as ['pom', 'sha1'].");
+  }
   const prefix = compilePrefix('mavenLayout', pathOptions, '/maven2/:feed');
   const skipped = new Set(skipExtensions.map((e) => e.replace(/^\./, '').toLowerCase()));
   return {

@@ -6,7 +6,7 @@
 import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref, withoutSuffix } from './path';
 
-export function npmLayout(options: PathLayoutOptions = {}): FeedLayout {
+export function npmLayout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('npmLayout', options, '/npm/:feed');
   return {
     feedType: 'npm',

@@ -5,7 +5,7 @@
 import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref } from './path';
 
-export function nugetV2Layout(options: PathLayoutOptions = {}): FeedLayout {
+export function nugetV2Layout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('nugetV2Layout', options, '/nuget/:feed/package');
   return {
     feedType: 'nuget',

@@ -7,7 +7,7 @@
 import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, ref } from './path';
 
-export function nugetV3Layout(options: PathLayoutOptions = {}): FeedLayout {
+export function nugetV3Layout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('nugetV3Layout', options, '/nuget/:feed/v3/flatcontainer');
   return {
     feedType: 'nuget',

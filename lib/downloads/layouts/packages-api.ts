@@ -26,7 +26,7 @@ export function parsePurl(purl: string): { groupName?: string; packageName: stri
   }
 }
 
-export function packagesApiLayout(options: PathLayoutOptions = {}): FeedLayout {
+export function packagesApiLayout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('packagesApiLayout', options, '/api/packages/:feed/download');
   return {
     feedType: 'packages-api',

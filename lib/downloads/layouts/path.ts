@@ -4,7 +4,11 @@
  * works wherever the middleware is mounted (app.use, a router, in front of one route).
  */
 import type { Request } from 'express';
+import { invalidOption, optionNames, readOptions } from '../../options';
 import type { FeedPackageRef, PathLayoutOptions } from '../../types';
+
+/** The options every path layout takes. */
+export const PATH_LAYOUT_OPTIONS = optionNames<PathLayoutOptions>()('prefix', 'feed');
 
 /** The decoded segments of the request path, or `undefined` when a segment is not valid percent-encoding. */
 export function pathSegments(req: Request): string[] | undefined {
@@ -41,22 +45,23 @@ export interface Prefix {
  * Compiles a layout's `prefix`/`feed` options. Throws at construction when no feed name can come out of
  * them (the prefix has no `:feed` and no fixed `feed` is given).
  */
-export function compilePrefix(layout: string, options: PathLayoutOptions, defaultPrefix: string): Prefix {
+export function compilePrefix(layout: string, given: PathLayoutOptions | undefined, defaultPrefix: string): Prefix {
+  const options = readOptions(layout, given, PATH_LAYOUT_OPTIONS, `{ prefix: "${defaultPrefix}" }`);
   const prefix = options.prefix ?? defaultPrefix;
   if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
-    throw new TypeError(`${layout}: prefix must be a path starting with "/", such as "${defaultPrefix}"; got ${JSON.stringify(prefix)}.`);
+    invalidOption(layout, 'prefix', `must be a path starting with "/", such as "${defaultPrefix}"; got ${JSON.stringify(prefix)}.`);
   }
   const parts = prefix.split('/').filter((s) => s !== '');
   const feedAt = parts.indexOf(':feed');
   if (parts.filter((p) => p.startsWith(':')).some((p) => p !== ':feed')) {
-    throw new TypeError(`${layout}: prefix "${prefix}" may hold only the parameter ":feed".`);
+    invalidOption(layout, 'prefix', `"${prefix}" may hold only the parameter ":feed".`);
   }
   const fixed = options.feed;
   if (fixed !== undefined && (typeof fixed !== 'string' || fixed.trim() === '')) {
-    throw new TypeError(`${layout}: feed must be a non-empty feed name, or left out to read it from ":feed" in the prefix.`);
+    invalidOption(layout, 'feed', 'must be a non-empty feed name, or left out to read it from ":feed" in the prefix.');
   }
   if (feedAt < 0 && fixed === undefined) {
-    throw new TypeError(`${layout}: prefix "${prefix}" has no ":feed" segment; put one in (for example "${defaultPrefix}") or give a fixed feed: { feed: "MyFeed" }.`);
+    invalidOption(layout, 'prefix', `"${prefix}" has no ":feed" segment; put one in (for example "${defaultPrefix}") or give a fixed feed: { feed: "MyFeed" }.`);
   }
   const lowered = parts.map((p) => p.toLowerCase());
   return {

@@ -33,7 +33,7 @@ export function parsePypiFile(file: string): { name: string; version: string } |
   return undefined;
 }
 
-export function pypiLayout(options: PathLayoutOptions = {}): FeedLayout {
+export function pypiLayout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('pypiLayout', options, '/pypi/:feed');
   return {
     feedType: 'pypi',

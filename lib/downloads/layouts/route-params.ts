@@ -5,7 +5,11 @@
  */
 import type { Request } from 'express';
 import type { FeedLayout, RouteParamsLayoutOptions } from '../../types';
+import { checkOptionKeys, invalidOption, optionNames, readOptions } from '../../options';
 import { ref } from './path';
+
+const KNOWN_OPTIONS = optionNames<RouteParamsLayoutOptions>()('feedType', 'feed', 'params');
+const PARAM_NAMES = ['feed', 'group', 'name', 'version'] as const;
 
 function param(req: Request, name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
@@ -15,11 +19,14 @@ function param(req: Request, name: string | undefined): string | undefined {
   return undefined;
 }
 
-export function routeParamsLayout(options: RouteParamsLayoutOptions = {}): FeedLayout {
-  const { feedType = 'custom', feed, params = {} } = options;
+export function routeParamsLayout(options?: RouteParamsLayoutOptions): FeedLayout {
+  const { feedType = 'custom', feed, params = {} } = readOptions('routeParamsLayout', options, KNOWN_OPTIONS, "{ params: { name: 'id', version: 'version' } }");
+  if (typeof feedType !== 'string' || feedType === '') invalidOption('routeParamsLayout', 'feedType', 'must be a non-empty string such as "nuget".');
+  if (!params || typeof params !== 'object') invalidOption('routeParamsLayout', 'params', "must be an object such as { name: 'id' }.");
+  checkOptionKeys('routeParamsLayout: params', params, PARAM_NAMES);
   const names = { feed: 'feed', group: 'group', name: 'name', version: 'version', ...params };
   if (feed !== undefined && (typeof feed !== 'string' || feed.trim() === '')) {
-    throw new TypeError('routeParamsLayout: feed must be a non-empty feed name, or left out to read it from the ":feed" parameter.');
+    invalidOption('routeParamsLayout', 'feed', 'must be a non-empty feed name, or left out to read it from the ":feed" parameter.');
   }
   return {
     feedType,

@@ -6,7 +6,7 @@
 import type { FeedLayout, PathLayoutOptions } from '../../types';
 import { compilePrefix, pathSegments, queryParams, ref } from './path';
 
-export function upackLayout(options: PathLayoutOptions = {}): FeedLayout {
+export function upackLayout(options?: PathLayoutOptions): FeedLayout {
   const prefix = compilePrefix('upackLayout', options, '/upack/:feed/download');
   return {
     feedType: 'upack',
