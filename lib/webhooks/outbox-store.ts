@@ -1,7 +1,9 @@
 /**
- * The webhook outbox in a knex database: targets, the deliveries written in the same transaction as the
- * records they are about, and the queries the delivery worker and the admin routes use. Every method takes
- * and returns plain data, so that a store proxied to a worker thread keeps them.
+ * The webhook outbox in a knex database: targets; intents, written in the same transaction as the
+ * records they are about (one small row per batch: the durable promise); the deliveries the worker makes
+ * of them (one per record and target, each with its webhook-id and body); and the queries the delivery
+ * worker and the admin routes use. Every method takes and returns plain data, so that a store proxied to
+ * a worker thread keeps them.
  *
  * Claiming is a lease: a worker takes due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL and MariaDB, so
  * that instances never wait for, nor take, each other's rows), stamps them with its claim and moves their
