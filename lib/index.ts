@@ -2,7 +2,7 @@
  * package-deployments: record and audit package deployments the ProGet way.
  */
 export { createDeploymentRouter, RECORD_PATH, DEFAULT_HISTORY_PATH, type DeploymentRouter } from './router';
-export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
+export { parseVersionRange, RANGE_LIMITS, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
 export { semverScheme } from './versions/semver';
 export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
@@ -36,6 +36,9 @@ export {
   type RebuildVersionKeysOptions,
 } from './store/knex-store';
 export { versionKey } from './versions/keys';
+export { matchAdvisories, type AdvisoryAnswer, type AdvisoryMatch, type AdvisoryReport, type MatchFeed, type MatchStore } from './advisories/match';
+export { readAdvisories, type Advisory, type AffectedPackage, type OsvRange, type OsvEvent } from './advisories/osv';
+export { ECOSYSTEM_SCHEMES } from './advisories/ecosystems';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -46,6 +49,11 @@ export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';
+export { REMOVED_FIELD, REMOVED_HEADER } from './record/removal';
+export { IDEMPOTENCY_HEADER, DEFAULT_IDEMPOTENCY_EXPIRY_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from './record/idempotency';
+export { PURGED_EVENT, DELETED_EVENT } from './retention/audit';
+export { DEFAULT_PURGE_BATCH, DEFAULT_PURGE_SAMPLE } from './store/purge';
+export { IDEMPOTENCY_TABLE } from './store/tables';
 export { BATCH_DEFAULTS } from './write/batch-writer';
 export { generateWebhookSecret } from './webhooks/signing';
 export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
@@ -71,4 +79,6 @@ export {
 export { parsePurl } from './downloads/layouts/packages-api';
 export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
 export { parseHelmFile } from './downloads/layouts/helm';
+export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
+export { runCli, VERBS, EXIT, ENV as CLI_ENV, type Verb, type CliIo } from './cli';

@@ -2,6 +2,8 @@
 export const DEPLOYMENTS_TABLE = 'package_deployments';
 /** The store's own migrations table: sharing the host's `knex_migrations` breaks both (knex issue 5177). */
 export const MIGRATIONS_TABLE = 'package_deployments_migrations';
+/** `Idempotency-Key`s and the answers they replay (migration 022). */
+export const IDEMPOTENCY_TABLE = 'package_deployment_idempotency';
 /** Webhook targets (configured and added at run time), with their signing secrets. */
 export const WEBHOOK_TARGETS_TABLE = 'package_deployments_webhook_targets';
 /** Webhook deliveries: one row per record per target, made by the delivery worker from intents. */
