@@ -267,9 +267,10 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     return all;
   }
 
-  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  // Webhooks: when a target wants a batch, one intent row is written in the records' transaction
+  // (lib/webhooks/outbox-store.ts); the delivery worker expands it into deliveries later.
   const outbox = createKnexOutbox(db, init);
-  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+  const { intentFor, insertIntent, activeTargets, ...webhookMethods } = outbox;
 
   async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
     if (deployments.length === 0) return [];
@@ -277,20 +278,26 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version), packageKeyOf(d.feedName, d.groupName ?? '', d.packageName)));
     // Every write skips a record whose uid is already stored and answers the stored one (insert.ts), so a
     // batch written again after a failure whose outcome is unknown stores nothing twice.
-    if (await outbox.hasTargets()) {
-      // Some webhook target may want these records: records and their deliveries commit together. Only
-      // the records this write inserted get deliveries (a retried batch sends no webhook twice).
+    // Webhook targets, read before any transaction (on SQLite a transaction holds the only connection).
+    // Only the records a write inserted get an intent: a retried batch sends no webhook twice.
+    const targets = await activeTargets();
+    const intentOf = targets.length === 0
+      ? undefined
+      : (inserted: DeploymentRow[]) => intentFor(inserted.map((r) => ({ id: String(r.id), feedName: r.feed_name })), targets, inserted.map((r) => r.removed === true || Number(r.removed) === 1));
+    if (options.sqliteFile !== undefined) {
+      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per
+      // batch (holding the webhook intent too).
+      inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
+      return inserter.insert(rows, intentOf).map(fromRow);
+    }
+    if (intentOf) {
+      // Some webhook target may want these records: records and their intent commit together.
       return retryDeadlocksOf(() => db.transaction(async (trx) => {
         const written = await insertChunked(trx, rows);
-        const records = written.rows.map(fromRow);
-        await insertDeliveries(trx, await deliveriesFor(records.filter((_, i) => written.inserted[i])));
-        return records;
+        const intent = intentOf(written.rows.filter((_, i) => written.inserted[i]));
+        if (intent) await insertIntent(trx, intent);
+        return written.rows.map(fromRow);
       }));
-    }
-    if (options.sqliteFile !== undefined) {
-      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per batch.
-      inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
-      return inserter.insert(rows).map(fromRow);
     }
     // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
     // BEGIN/COMMIT saves two round trips per batch (the batch writer's throughput on PostgreSQL is bounded
