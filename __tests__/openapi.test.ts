@@ -71,7 +71,7 @@ beforeAll(async () => {
   await store.init();
   const keys = [{ name: 'ci', key: KEY }, { name: 'reader', key: READER, privileges: ['Feeds_ViewPackage'] as const }];
   const app = express();
-  app.use(createDeploymentRouter({ store, auth: apiKeyAuth({ keys: keys.map((k) => ({ ...k, privileges: k.privileges ? [...k.privileges] : undefined })) }), feeds: ['DefaultNuGet'], bodyLimit: 2048, logger: memoryLogger() }));
+  app.use(createDeploymentRouter({ store, auth: apiKeyAuth({ keys: keys.map((k) => ({ ...k, privileges: k.privileges ? [...k.privileges] : undefined })) }), feeds: ['DefaultNuGet'], versionSchemes: { DefaultNuGet: 'nuget' }, bodyLimit: 2048, logger: memoryLogger() }));
   server = await listen(app);
   // A store that fails every call (a full disk, say): the 500 answers.
   const broken: DeploymentStore = {
@@ -178,6 +178,85 @@ describe('real answers agree with the document', () => {
     expect(page.total).toBeGreaterThanOrEqual(3);
   });
 
+  it('POST /api/package-deployment/advisories: 200 (JSON, CSV, NDJSON), 400, 403, 415', async () => {
+    const osv = JSON.stringify([{ id: 'GHSA-5crp-9r3c-p9vr', aliases: ['CVE-2024-21907'], affected: [{ package: { ecosystem: 'NuGet', name: 'Newtonsoft.Json' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '13.0.1' }] }] }] }]);
+    await post(JSON.stringify({ ...SAMPLE, Version: '12.0.3', Target: 'old-01' }), { 'Content-Type': 'application/json', 'X-ApiKey': KEY });
+    const ask = (query: string, body: string, headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-ApiKey': KEY }) =>
+      rawRequest(`${server.url}/api/package-deployment/advisories${query}`, { method: 'POST', headers, body });
+    const cases: [RawResponse, number][] = [
+      [await ask('', osv), 200],
+      [await ask('?format=csv', osv), 200],
+      [await ask('?format=ndjson', osv), 200],
+      [await ask('', '{'), 400],
+      [await ask('', osv, { 'Content-Type': 'application/json', 'X-ApiKey': 'wrong-key-0000' }), 403],
+      [await ask('', '<x/>', { 'Content-Type': 'application/xml', 'X-ApiKey': KEY }), 415],
+    ];
+    for (const [res, status] of cases) {
+      expect({ status: res.status, text: res.status === status ? '' : res.text }).toEqual({ status, text: '' });
+      conform('post', '/api/package-deployment/advisories', res);
+    }
+    const answer = JSON.parse(cases[0]![0].text) as { matches: { target: string }[] };
+    expect(answer.matches.map((m) => m.target)).toContain('old-01');
+  });
+
+  it('the webhook admin routes, when the router has webhooks: 200, 202, 400, 403, 404', async () => {
+    const admin = 'openapi-admin-key-1';
+    const app = express();
+    const router = createDeploymentRouter({
+      store,
+      apiKeys: [{ name: 'admin', key: admin, privileges: ['Feeds_DownloadPackage', 'Feeds_ViewPackage', 'Admin_ConfigureProGet'] }, { name: 'ci', key: KEY }],
+      webhooks: { targets: [{ name: 'audit', url: 'http://127.0.0.1:9/hooks', secret: `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}` }], deliver: false, allowPrivateTargets: true },
+      logger: memoryLogger(),
+    });
+    app.use(router);
+    const hooks = await listen(app);
+    try {
+      const served = JSON.parse((await rawRequest(`${hooks.url}${OPENAPI_PATH}`, { method: 'GET' })).text) as typeof doc;
+      expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/api/package-deployment/webhooks/deliveries/{id}/redeliver']));
+      const hookDoc = openApiDocument({ webhooks: true }) as unknown as Doc;
+      ajv.addSchema(hookDoc as object, 'openapi-webhooks');
+      const check = (method: string, template: string, res: RawResponse) => {
+        const operation = hookDoc.paths[template]![method]!;
+        const declared = operation.responses[String(res.status)];
+        if (!declared) throw new Error(`${template} answered ${res.status}, undeclared`);
+        const type = String(res.headers['content-type'] ?? '').split(';')[0]!;
+        expect(Object.keys(declared.content ?? {})).toContain(type);
+        if (type === 'application/json') {
+          const validate = ajv.compile(JSON.parse(JSON.stringify(declared.content![type]!.schema).replace(/"#\/components\//g, '"openapi-webhooks#/components/')) as object);
+          if (!validate(JSON.parse(res.text))) throw new Error(`${template}: ${ajv.errorsText(validate.errors)}`);
+        }
+      };
+      const post2 = await rawRequest(`${hooks.url}/api/package-deployment/`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-ApiKey': KEY }, body: JSON.stringify({ ...SAMPLE, Target: 'hooked' }) });
+      expect(post2.status).toBe(200);
+      const get = (path: string, key = admin, method = 'GET') => rawRequest(`${hooks.url}/api/package-deployment/webhooks${path}`, { method, headers: { 'X-ApiKey': key } });
+      const targets = await get('/targets');
+      expect(targets.status).toBe(200);
+      check('get', '/api/package-deployment/webhooks/targets', targets);
+      const deliveries = await get('/deliveries');
+      expect(deliveries.status).toBe(200);
+      check('get', '/api/package-deployment/webhooks/deliveries', deliveries);
+      const id = (JSON.parse(deliveries.text) as { deliveries: { id: string }[] }).deliveries[0]!.id;
+      const one = await get(`/deliveries/${id}`);
+      expect(one.status).toBe(200);
+      check('get', '/api/package-deployment/webhooks/deliveries/{id}', one);
+      const again = await get(`/deliveries/${id}/redeliver`, admin, 'POST');
+      expect(again.status).toBe(202);
+      check('post', '/api/package-deployment/webhooks/deliveries/{id}/redeliver', again);
+      for (const [path, key, status, template] of [
+        ['/deliveries?status=lost', admin, 400, '/api/package-deployment/webhooks/deliveries'],
+        ['/targets', KEY, 403, '/api/package-deployment/webhooks/targets'],
+        ['/deliveries/999999', admin, 404, '/api/package-deployment/webhooks/deliveries/{id}'],
+      ] as const) {
+        const res = await get(path, key);
+        expect(res.status).toBe(status);
+        check('get', template, res);
+      }
+    } finally {
+      await hooks.close();
+      await router.close();
+    }
+  });
+
   it('GET /-/deployments/{feed}/{package}[/{version}]: 200, 400, 403, 404', async () => {
     const page = (path: string, key = KEY) => rawRequest(`${server.url}/-/deployments/${path}`, { method: 'GET', headers: { 'X-ApiKey': key } });
     const cases: [string, RawResponse, number][] = [
@@ -186,10 +265,17 @@ describe('real answers agree with the document', () => {
       ['/-/deployments/{feed}/{package}', await page('DefaultNuGet/Newtonsoft.Json', 'wrong-key-0000'), 403],
       ['/-/deployments/{feed}/{package}', await page('Nope/Newtonsoft.Json'), 404],
       ['/-/deployments/{feed}/{package}/{version}', await page('DefaultNuGet/Newtonsoft.Json/13.0.3'), 200],
+      ['/-/deployments/advisories', await page('advisories'), 200],
+      ['/-/deployments/advisories', await page('advisories', 'wrong-key-0000'), 403],
     ];
     for (const [template, res, status] of cases) {
       expect({ template, status: res.status }).toEqual({ template, status });
       conform('get', template, res);
+    }
+    const form = (body: string) => rawRequest(`${server.url}/-/deployments/advisories`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-ApiKey': KEY }, body });
+    for (const [res, status] of [[await form('purl=pkg:nuget/Newtonsoft.Json&range=%3C13.0.1'), 200], [await form('advisory='), 400]] as const) {
+      expect(res.status).toBe(status);
+      conform('post', '/-/deployments/advisories', res);
     }
   });
 });
