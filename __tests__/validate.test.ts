@@ -1,4 +1,5 @@
-import { DEFAULT_LIMITS, DEPLOYMENT_SCHEMA, parseDeploymentDate, validateDeployment } from '../lib';
+import { DEFAULT_LIMITS, DEPLOYMENT_SCHEMA, validateDeployment } from '../lib';
+import { parseDeploymentDate } from '../lib/record/deployment';
 
 const base = {
   Application: 'ProfitCalc',

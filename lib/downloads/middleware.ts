@@ -24,7 +24,7 @@ import { createValidator } from '../record/validate';
 import { countBodyBytes, deliveredInFull } from './body-bytes';
 import { LOST_EVENT, SERVED_PACKAGE_LOCAL } from './events';
 import { readHeaders } from './headers';
-import { hostPrincipal } from './host-principal';
+import { hostPrincipal } from '../auth/host-principal';
 import { intakeOf, isPartial, type Intake } from './intake';
 import { createReporter } from './report';
 import { resolveEnabled, resolveLayouts } from './resolve-options';
