@@ -6,6 +6,7 @@
 import type { Request } from 'express';
 import { HEADER_OF, type HeaderValues } from './headers';
 import type { Validator } from '../record/validate';
+import type { DownloadDecision } from './settle';
 import type { FeedLayout, FeedPackageRef, Problem } from '../types';
 
 export interface Intake {
@@ -14,6 +15,8 @@ export interface Intake {
   ref?: FeedPackageRef;
   enabled: boolean;
   headerProblems: Problem[];
+  /** Strict mode decides caller and feed before the route runs; settling then reuses that decision. */
+  decided?: DownloadDecision;
 }
 
 /** Header problems (missing, empty, too long, control characters, bad Url); an unparseable Date is not one. */

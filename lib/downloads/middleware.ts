@@ -28,7 +28,7 @@ import { hostPrincipal } from '../auth/host-principal';
 import { intakeOf, isPartial, type Intake } from './intake';
 import { createReporter } from './report';
 import { resolveEnabled, resolveLayouts } from './resolve-options';
-import { settleDownload, type SettleContext } from './settle';
+import { decideDownload, settleDownload, type SettleContext } from './settle';
 import type {
   AuthAdapter,
   DeployedContext,
@@ -163,15 +163,33 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
       next();
       return;
     }
+    const watched = intake;
+    const proceed = () => {
+      (req as unknown as Record<symbol, unknown>)[WATCHED] = true;
+      watch(req, res, watched);
+      next();
+    };
     if (strict && req.method === 'GET' && intake.ref && intake.enabled && intake.headerProblems.length > 0) {
+      // Strict mode answers 400 before the route runs, but in the one order of decisions: only a caller
+      // who may record on a feed that exists is told about the headers. Anyone else downloads as usual
+      // (the route decides who may download) and the download is skipped after it.
       const problems = intake.headerProblems;
-      report.skip(req, intake, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status: 400, problems });
-      sendError(res, new DeploymentError(400, 'invalid_deployment', formatProblems(problems), { problems }));
+      decideDownload(settle, req, intake.ref.feedName).then(
+        (decided) => {
+          watched.decided = decided;
+          if (!decided.ok) return proceed();
+          report.skip(req, watched, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status: 400, problems });
+          sendError(res, new DeploymentError(400, 'invalid_deployment', formatProblems(problems), { problems }));
+        },
+        (err: unknown) => {
+          // A throwing adapter or catalogue never breaks the download; settling asks again and reports it.
+          logger.error('package-deployments: deciding a strict download failed; it is served as usual.', { error: String(err), path: requestPath(req) });
+          proceed();
+        },
+      );
       return;
     }
-    (req as unknown as Record<symbol, unknown>)[WATCHED] = true;
-    watch(req, res, intake);
-    next();
+    proceed();
   };
 
   async function flush(): Promise<void> {

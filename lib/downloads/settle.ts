@@ -9,6 +9,7 @@ import { extractCredentials } from '../http/credentials';
 import { formatProblems } from '../http/errors';
 import { requestPath } from '../http/request-path';
 import type { FeedResolver } from '../feeds/catalogue';
+import { decideFeed } from '../feeds/decide';
 import { ANONYMOUS, parseDeploymentDate } from '../record/deployment';
 import type { Validator } from '../record/validate';
 import type { BatchWriter } from '../write/batch-writer';
@@ -29,6 +30,33 @@ export interface SettleContext {
   report: Reporter;
 }
 
+/** The caller and the feed of a download, decided in the one order; or why it is not recorded. */
+export type DownloadDecision =
+  | { ok: true; principal: Principal | null; feed: string }
+  | { ok: false; reason: 'unauthorized' | 'unknown_feed'; message: string };
+
+export async function decideDownload(
+  ctx: Pick<SettleContext, 'auth' | 'initAuth' | 'principalOf' | 'resolveFeed'>,
+  req: Request,
+  requestedFeed: string,
+): Promise<DownloadDecision> {
+  const unknown = { ok: false as const, reason: 'unknown_feed' as const, message: `feed "${requestedFeed}" is not one of the configured feeds.` };
+  // A principal the host set is used as is: the download route already authorized it.
+  let principal: Principal | null = ctx.principalOf(req) ?? null;
+  if (principal !== null || !ctx.auth) {
+    const feed = await ctx.resolveFeed(requestedFeed);
+    return feed === undefined ? unknown : { ok: true, principal, feed };
+  }
+  await ctx.initAuth();
+  const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
+  if (authenticated === false) return { ok: false, reason: 'unauthorized', message: 'the credentials presented were refused by the auth adapter.' };
+  principal = authenticated ?? null;
+  const decision = await decideFeed(ctx.auth, principal, Privileges.Record, requestedFeed, ctx.resolveFeed);
+  if (decision.ok) return { ok: true, principal, feed: decision.feed };
+  if (decision.reason === 'unknown_feed') return unknown;
+  return { ok: false, reason: 'unauthorized', message: `${principal ? `"${principal.name}"` : 'Anonymous'} may not record deployments on feed "${requestedFeed}" (needs ${Privileges.Record}).` };
+}
+
 export async function settleDownload(ctx: SettleContext, req: Request, res: Response, intake: Intake): Promise<void> {
   const skip = ctx.report.skip;
   const status = res.statusCode;
@@ -36,12 +64,17 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   if (status < 200 || status > 299) return skip(req, intake, 'download_failed', `the download was answered ${status}; only a 2xx download is recorded.`, { status });
   if (!intake.layout || !intake.ref) return skip(req, intake, 'not_a_download', 'the URL matches none of the configured download layouts.', { status });
   if (!intake.enabled) return skip(req, intake, 'disabled', `recording is switched off for feed "${intake.ref.feedName}".`, { status });
+  // One order of decisions (feeds/decide.ts): who the caller is and whether they may record on the feed,
+  // then the feed resolved, and only then the headers and the package validated.
+  const decided = intake.decided ?? (await decideDownload(ctx, req, intake.ref.feedName));
+  if (!decided.ok) return skip(req, intake, decided.reason, decided.message, { status });
+  const { principal, feed: feedName } = decided;
   if (intake.headerProblems.length > 0) {
     const problems = intake.headerProblems;
     return skip(req, intake, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status, problems });
   }
   const served = ctx.servedOf(req, res) ?? undefined;
-  const pkg: FeedPackageRef = { ...intake.ref };
+  const pkg: FeedPackageRef = { ...intake.ref, feedName };
   if (served && typeof served === 'object') {
     for (const key of ['version', 'packageName', 'groupName'] as const) {
       if (typeof served[key] === 'string' && served[key] !== '') pkg[key] = served[key];
@@ -49,19 +82,6 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   }
   if (pkg.version === undefined) {
     return skip(req, intake, 'latest_unknown', `the URL names no version and the route did not say which it served (set res.locals.${SERVED_PACKAGE_LOCAL} = { version }).`, { status });
-  }
-  const feedName = await ctx.resolveFeed(pkg.feedName);
-  if (feedName === undefined) return skip(req, intake, 'unknown_feed', `feed "${pkg.feedName}" is not one of the configured feeds.`, { status });
-
-  let principal: Principal | null = ctx.principalOf(req) ?? null;
-  if (principal === null && ctx.auth) {
-    await ctx.initAuth();
-    const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
-    if (authenticated === false) return skip(req, intake, 'unauthorized', 'the credentials presented were refused by the auth adapter.', { status });
-    principal = authenticated ?? null;
-    if (!(await ctx.auth.authorize(principal, Privileges.Record, feedName))) {
-      return skip(req, intake, 'unauthorized', `${principal ? `"${principal.name}"` : 'Anonymous'} may not record deployments on feed "${feedName}" (needs ${Privileges.Record}).`, { status });
-    }
   }
 
   const receivedAt = new Date();

@@ -234,8 +234,7 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
       };
       let status = 200;
       try {
-        if (problems.length > 0) throw new DeploymentError(400, 'bad_query', problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
-        const query = await authorizeRead(ctx, principal, request);
+        const query = await authorizeRead(ctx, principal, request, problems);
         model.feed = query.feedName!;
         model.scheme = ctx.schemeFor(model.feed).name;
         const currentQuery: DeploymentQuery = { ...query, current: true, cursor: undefined, limit: RUNNING_NOW_LIMIT };
