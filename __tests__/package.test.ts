@@ -61,6 +61,7 @@ describe('the packed package in consumer projects', () => {
     // The Verdaccio plug-in's subpath (package-deployments/verdaccio), with a default export for Verdaccio's loader.
     expect(files).toContain('package/dist/verdaccio/index.js');
     expect(files).toContain('package/dist/verdaccio/index.d.ts');
+    for (const entry of ['client/index.js', 'testing/index.js', 'cli/main.js']) expect(files).toContain(`package/dist/${entry}`);
   });
 
   it.each(['4', '5'])('records a deployment from CommonJS and ESM on Express %s', (major) => {

@@ -19,10 +19,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createKnexStore, createSqliteKnex } from '../lib';
 import { addUser, startVerdaccio, writeVerdaccioConfig, type RunningVerdaccio } from './helpers/verdaccio';
+import { readmeBlock } from './helpers/demo';
 
 const run = promisify(execFile);
 const KEY = 'verdaccio-tools-key-0001';
-const FEED = 'verdaccio';
+const FEED = 'npm'; // as the README's config.yaml says
 
 function available(command: string): boolean {
   try {
@@ -93,14 +94,12 @@ describeIf('Verdaccio 6 with the package-deployments plug-in, and the real npm C
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pd-verdaccio-'));
-    const config = writeVerdaccioConfig(join(dir, 'with'), [
-      '  package-deployments:',
-      `    feed: ${FEED}`,
-      '    apiKeys:',
-      '      - name: tools',
-      '        keyEnv: PD_TEST_VERDACCIO_KEY',
-    ].join('\n'));
-    withPlugin = await startVerdaccio(config, { PD_TEST_VERDACCIO_KEY: KEY });
+    // The plug-in's config.yaml section exactly as the README shows it.
+    const section = readmeBlock('<!-- verdaccio-config:start -->', '<!-- verdaccio-config:end -->').replace(/^yaml\n/, '');
+    const middlewares = section.split('\n').map((l) => l.replace(/^ {3}/, '')).filter((l) => !/^(plugins|middlewares):/.test(l)).join('\n');
+    expect(middlewares).toMatch(/^ {2}package-deployments:\n {4}feed: npm /);
+    const config = writeVerdaccioConfig(join(dir, 'with'), middlewares);
+    withPlugin = await startVerdaccio(config, { DEPLOYMENTS_CI_KEY: KEY });
     // The same storage and users, without the plug-in: what Verdaccio serves on its own.
     const plain = writeVerdaccioConfig(join(dir, 'without'), undefined, { storage: join(dir, 'with', 'storage'), htpasswd: join(dir, 'with', 'htpasswd') });
     without = await startVerdaccio(plain);
@@ -186,7 +185,7 @@ describeIf('Verdaccio 6 with the package-deployments plug-in, and the real npm C
       ['@acme', 'widget', '2.0.0', 'alice', 'web-01', 'Ansible'],
     ]);
     const tool = await waitForRecords('package=pd-tool', 1);
-    expect(tool.map((r) => [r.GroupName, r.Version, r.UserName])).toEqual([[null, '1.0.0', 'tools']]);
+    expect(tool.map((r) => [r.GroupName, r.Version, r.UserName])).toEqual([[null, '1.0.0', 'ci']]);
     expect((await waitForRecords('package=deployments', 1)).map((r) => r.Version)).toEqual(['1.0.0']);
   }, 60_000);
 
@@ -217,7 +216,7 @@ describeIf('Verdaccio 6 with the package-deployments plug-in, and the real npm C
     const widget = await waitForRecords('package=@acme/widget&target=node-client', 1);
     expect(widget.map((r) => [r.Version, r.UserName])).toEqual([['1.0.0', 'alice']]);
     const tool = await waitForRecords('package=pd-tool&target=node-client', 1);
-    expect(tool.map((r) => [r.Version, r.UserName])).toEqual([['1.1.0', 'tools']]);
+    expect(tool.map((r) => [r.Version, r.UserName])).toEqual([['1.1.0', 'ci']]);
   }, 30_000);
 
   it('the record endpoint under /-/deployments takes Verdaccio\'s login, API keys and npm scopes; anonymous callers get 403', async () => {
@@ -231,7 +230,7 @@ describeIf('Verdaccio 6 with the package-deployments plug-in, and the real npm C
     expect(refused.status).toBe(403);
     const api01 = await readRecords('package=@acme/widget&target=api-01');
     expect(api01.map((r) => [r.GroupName, r.PackageName, r.UserName])).toEqual([['@acme', 'widget', 'alice']]);
-    expect((await readRecords('package=pd-tool&target=api-02')).map((r) => r.UserName)).toEqual(['tools']);
+    expect((await readRecords('package=pd-tool&target=api-02')).map((r) => r.UserName)).toEqual(['ci']);
   }, 30_000);
 
   it('reads back: JSON, current, CSV and NDJSON exports finish through Verdaccio\'s logger and compression, and the History page takes the scope', async () => {
@@ -256,6 +255,21 @@ describeIf('Verdaccio 6 with the package-deployments plug-in, and the real npm C
     }
     expect((await fetch(`${withPlugin.url}/-/deployments/history/${FEED}/@acme/widget`)).status).toBe(403);
   }, 30_000);
+
+  it("the README's Verdaccio section, run as written (its curl lines), records and reads back", async () => {
+    const script = readmeBlock('<!-- verdaccio-curl:start -->', '<!-- verdaccio-curl:end -->')
+      .split('\n').map((l) => l.replace(/^ {3}/, '')).join('\n')
+      .replace(/localhost:4873/g, `127.0.0.1:${withPlugin.port}`)
+      .replace(/~\/\.npmrc/g, npmrc);
+    const cwd = join(dir, 'readme');
+    mkdirSync(cwd, { recursive: true });
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], { cwd, env: { ...process.env, DEPLOYMENTS_CI_KEY: KEY } });
+    const current = JSON.parse(stdout.trim().split('\n').pop()!) as { records: { Target: string; UserName: string }[] };
+    expect(current.records.map((r) => `${r.Target} ${r.UserName}`)).toEqual(expect.arrayContaining(['web-02 ci']));
+    expect(readFileSync(join(cwd, 'widget.tgz')).length).toBeGreaterThan(100);
+    const viaDownload = await waitForRecords('package=@acme/widget&application=curl&target=web-01', 1);
+    expect(viaDownload.map((r) => [r.UserName, r.Description])).toEqual([['alice', 'by hand']]);
+  }, 60_000);
 
   it('records still queued when Verdaccio gets SIGTERM are written before it exits', async () => {
     const downloads = 20;

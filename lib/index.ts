@@ -2,7 +2,7 @@
  * package-deployments: record and audit package deployments the ProGet way.
  */
 export { createDeploymentRouter, RECORD_PATH, DEFAULT_HISTORY_PATH, type DeploymentRouter } from './router';
-export { parseVersionRange, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
+export { parseVersionRange, RANGE_LIMITS, VERSION_SCHEMES, FEED_TYPE_SCHEMES, DEFAULT_VERSION_SCHEME } from './versions/registry';
 export { semverScheme } from './versions/semver';
 export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
@@ -33,6 +33,9 @@ export {
   type RebuildVersionKeysOptions,
 } from './store/knex-store';
 export { versionKey } from './versions/keys';
+export { matchAdvisories, type AdvisoryAnswer, type AdvisoryMatch, type AdvisoryReport, type MatchFeed, type MatchStore } from './advisories/match';
+export { readAdvisories, type Advisory, type AffectedPackage, type OsvRange, type OsvEvent } from './advisories/osv';
+export { ECOSYSTEM_SCHEMES } from './advisories/ecosystems';
 export {
   migrateDeploymentStore,
   rollbackDeploymentStore,
@@ -64,4 +67,6 @@ export {
   customLayout,
   progetLayouts,
 } from './downloads/layouts';
+export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
+export { runCli, VERBS, EXIT, ENV as CLI_ENV, type Verb, type CliIo } from './cli';

@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import { apiKeyAuth } from './auth/api-keys';
+import { openApiDocument, OPENAPI_PATH } from './openapi/document';
 import { hostPrincipal } from './auth/host-principal';
 import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
@@ -18,6 +19,9 @@ import { RECORD_PATH, recordHandlers } from './record/endpoint';
 import { historyPageHandler } from './read/history-page';
 import { readHandler, type ReadContext } from './read/read-api';
 import { schemeResolver } from './versions/registry';
+import { ecosystemResolver } from './advisories/ecosystems';
+import { advisoryHandlers, type AdvisoryContext } from './read/advisories';
+import { advisoriesPageHandlers } from './read/advisories-page';
 import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
 import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
 import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
@@ -36,7 +40,7 @@ export type DeploymentRouter = Router & {
 
 const KNOWN_OPTIONS = optionNames<DeploymentRouterOptions>()(
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'historyPath', 'batch', 'principal', 'webhooks',
+  'versionSchemes', 'defaultVersionScheme', 'ecosystems', 'advisoryBodyLimit', 'historyPath', 'batch', 'principal', 'webhooks',
 );
 
 /**
@@ -167,10 +171,26 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
       nudge: () => webhooks.nudge(),
     }, answerError);
   }
+  const ecosystems = ecosystemResolver(options.ecosystems, options.versionSchemes);
+  const advisoryContext: AdvisoryContext = {
+    ...readContext,
+    ecosystemOf: ecosystems.ecosystemOf,
+    knownFeeds: [...new Set([...(readContext.feedList ?? []), ...ecosystems.namedFeeds])],
+  };
+  router.post(`${RECORD_PATH}/advisories`, ...advisoryHandlers(advisoryContext, options.advisoryBodyLimit ?? '10mb'), answerError);
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
+  // The OpenAPI 3.1 document of these endpoints, with the mount point as its server.
+  router.get(OPENAPI_PATH, (req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.json(openApiDocument({ historyPath: historyPath ?? false, serverUrl: req.baseUrl || '/', webhooks: webhooks !== undefined }));
+  });
   if (historyPath !== undefined) {
+    // The Advisories page: paste or upload advisories, see the affected targets (before {feed}/{package}).
+    const advisoriesPage = advisoriesPageHandlers(advisoryContext, `${RECORD_PATH}/advisories`, options.advisoryBodyLimit ?? '10mb');
+    router.get(`${historyPath}/advisories`, advisoriesPage.get, answerError);
+    router.post(`${historyPath}/advisories`, ...advisoriesPage.post, answerError);
     const page = historyPageHandler(readContext, RECORD_PATH);
     // {feed}/{package}[/{version}], {feed}/@scope/{name}[/{version}] and {feed}/@scope%2f{name}[/{version}].
     router.get(`${historyPath}/:feed/:p1`, page, answerError);

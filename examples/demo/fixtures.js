@@ -106,7 +106,12 @@ function buildFixtures() {
 `;
   const packageJson = JSON.stringify({ name: '@demo/left-pad', version: '1.0.0', description: 'A demo npm package.', main: 'index.js', license: 'MIT' }, null, 2) + '\n';
   const upackJson = JSON.stringify({ group: 'demo/tools', name: 'deploy-kit', version: '5.3.38', title: 'Deploy kit (demo)' }, null, 2) + '\n';
+  const pkgInfo = 'Metadata-Version: 2.1\nName: requests\nVersion: 2.28.1\nSummary: A demo sdist for the package-deployments feed server.\n';
   return {
+    pypi: {
+      name: 'requests', version: '2.28.1', file: 'requests-2.28.1.tar.gz', type: 'application/gzip',
+      bytes: tgz({ 'requests-2.28.1/PKG-INFO': pkgInfo, 'requests-2.28.1/setup.py': 'from setuptools import setup\nsetup()\n' }),
+    },
     nuget: {
       id: 'Inedo.Demo', version: '1.2.3', type: 'application/octet-stream',
       bytes: zip({ 'Inedo.Demo.nuspec': nuspec, 'lib/netstandard2.0/_._': '' }),

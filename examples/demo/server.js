@@ -8,16 +8,17 @@ const express = require('express');
 const { createDeploymentRouter, createKnexStore, apiKeyAuth, feedDeployments } = require('package-deployments');
 const { buildFixtures } = require('./fixtures');
 
-const FEEDS = ['DefaultNuGet', 'Products', 'npm-packages', 'maven-releases'];
-// Each feed's version scheme (a scheme name or a feed type), for range= queries.
-const VERSION_SCHEMES = { DefaultNuGet: 'nuget', Products: 'upack', 'npm-packages': 'npm', 'maven-releases': 'maven' };
+const FEEDS = ['DefaultNuGet', 'Products', 'npm-packages', 'maven-releases', 'pypi-packages'];
+// Each feed's version scheme (a scheme name or a feed type), for range= queries, version keys and advisory
+// matching (nuget, npm, maven and pypi feeds hold the NuGet, npm, Maven and PyPI ecosystems).
+const VERSION_SCHEMES = { DefaultNuGet: 'nuget', Products: 'upack', 'npm-packages': 'npm', 'maven-releases': 'maven', 'pypi-packages': 'pypi' };
 
 /**
  * The demo's package feeds, written as any feed server would write them (without deployments in mind):
  * a NuGet package (v2 and v3 URLs), a scoped npm package and a universal package, served from memory.
  */
 function feedRoutes(fixtures) {
-  const { nuget, npm, upack } = fixtures;
+  const { nuget, npm, upack, pypi } = fixtures;
   const feeds = express.Router();
   const send = (res, fixture) => res.type(fixture.type).send(fixture.bytes);
   const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
@@ -36,6 +37,11 @@ function feedRoutes(fixtures) {
     if (!same(feed, 'npm-packages') || scope !== npm.scope || name !== npm.name || file !== `${npm.name}-${npm.version}.tgz`) return next();
     send(res, npm);
   });
+  // PyPI: /pypi/{feed}/packages/.../{name}-{version}.tar.gz (any path under the feed, as PyPI's CDN writes it)
+  feeds.get(/^\/pypi\/([^/]+)\/(?:.+\/)?([^/]+)$/, (req, res, next) => {
+    if (!same(decodeURIComponent(req.params[0]), 'pypi-packages') || req.params[1] !== pypi.file) return next();
+    send(res, pypi);
+  });
   // /upack/{feed}/download/{group…}/{name}/{version}, or .../{name}?latest
   feeds.get(/^\/upack\/([^/]+)\/download\/(.+)$/, (req, res, next) => {
     const feed = decodeURIComponent(req.params[0]);
@@ -52,7 +58,8 @@ function feedRoutes(fixtures) {
 }
 
 function createDemo({ apiKey, filename }) {
-  const store = createKnexStore({ filename });
+  // The store keys versions in each feed's scheme (ranges and advisories are index range scans).
+  const store = createKnexStore({ filename, versionSchemes: VERSION_SCHEMES });
   // Only the key records; anyone may read (anonymous: true grants Feeds_ViewPackage only), so the
   // History pages open in a browser without a key.
   const auth = apiKeyAuth({ keys: [{ name: 'demo', key: apiKey }], anonymous: true });
@@ -77,7 +84,9 @@ function createDemo({ apiKey, filename }) {
         `  /nuget/DefaultNuGet/package/${fixtures.nuget.id}/${fixtures.nuget.version}\n` +
         `  /nuget/DefaultNuGet/v3/flatcontainer/${fixtures.nuget.id.toLowerCase()}/${fixtures.nuget.version}/${fixtures.nuget.id.toLowerCase()}.${fixtures.nuget.version}.nupkg\n` +
         `  /npm/npm-packages/${fixtures.npm.scope}/${fixtures.npm.name}/-/${fixtures.npm.name}-${fixtures.npm.version}.tgz\n` +
-        `  /upack/Products/download/${fixtures.upack.group}/${fixtures.upack.name}/${fixtures.upack.version}\n`,
+        `  /upack/Products/download/${fixtures.upack.group}/${fixtures.upack.name}/${fixtures.upack.version}\n` +
+        `  /pypi/pypi-packages/packages/source/r/requests/${fixtures.pypi.file}\n` +
+        `POST /api/package-deployment/advisories with OSV advisories: which targets run an affected version now.\n`,
     );
   });
   app.use(router);

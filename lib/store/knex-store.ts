@@ -8,9 +8,10 @@ import { isMysql, isSqlite } from '../knex/dialect';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, KeyInterval, NewDeployment, PackageRef, VersionScheme, VersionSchemeSetting } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
+import { packageKey } from '../advisories/package-keys';
 import { migrateDeploymentStore } from './migrations';
 import { readKnexStoreOptions } from './store-options';
-import { countRows, listPage, streamRows } from './queries';
+import { countRows, currentByPackageKey, listPage, streamRows, type PackageOfEcosystemQuery } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
 import { checkOptionKeys } from '../options';
@@ -99,11 +100,21 @@ export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore
   stream(query: DeploymentQuery): AsyncGenerator<DeploymentRecord>;
   count(query: DeploymentQuery): Promise<number>;
   /**
-   * Recomputes the stored version keys with the store's current `versionSchemes` (after a feed's scheme
-   * changed, or once after upgrading from a version without keys). Resolves to how many rows changed.
-   * Safe to run while the store is in use: records written meanwhile are keyed when written.
+   * Recomputes the stored version keys and package keys with the store's current `versionSchemes` (after
+   * a feed's scheme changed, or once after upgrading from a version without keys). Resolves to how many
+   * rows changed. Safe to run while the store is in use: records written meanwhile are keyed when written.
    */
   rebuildVersionKeys(options?: RebuildVersionKeysOptions): Promise<number>;
+  /**
+   * Advisory matching: the current record of each target running the package in `feedName` (names
+   * compared as the feed's ecosystem compares them: its package key), among versions whose key is in
+   * `keys` (or unkeyed). Plain data in and out.
+   */
+  currentOfPackage(query: PackageOfEcosystemQuery): Promise<DeploymentRecord[]>;
+  /** The name of the version scheme the store keys `feedName`'s versions with. */
+  versionSchemeOf(feedName: string): string;
+  /** The package key the store gives a package of `feedName` (see "Version keys" in the README). */
+  packageKeyOf(feedName: string, groupName: string, packageName: string): string;
   /** The version key the store gives `version` in `feedName` ("~" when its scheme cannot key it). */
   versionKeyOf(feedName: string, version: string): string;
   init(): Promise<void>;
@@ -145,7 +156,7 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, setting
   });
 }
 
-export { applyFilters, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './queries';
+export { applyFilters, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type PackageOfEcosystemQuery } from './queries';
 
 /**
  * Creates the knex store.
@@ -233,6 +244,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     const scheme = schemeFor(feed);
     return builtIn(scheme) ? versionKey(scheme.name, version) : UNKEYED;
   };
+  const packageKeyOf = (feed: string, group: string, name: string): string => packageKey(schemeFor(feed).name, group, name);
   /** The range's key intervals, when the store keys the feed with the scheme that read the range. */
   const keysFor = (query: DeploymentQuery): readonly KeyInterval[] | undefined => {
     const range = query.versionRange;
@@ -241,7 +253,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     return builtIn(scheme) && scheme.name === range.scheme ? range.keys : undefined;
   };
 
-  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 12 values a row stay under every parameter limit. */
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 13 values a row stay under every parameter limit. */
   const chunkSize = isSqlite(db) ? 500 : 1000;
 
   async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
@@ -274,7 +286,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
   async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
     if (deployments.length === 0) return [];
     await init();
-    const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version)));
+    const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version), packageKeyOf(d.feedName, d.groupName ?? '', d.packageName)));
     if (await outbox.hasTargets()) {
       // Some webhook target may want these records: records and their deliveries commit together.
       return db.transaction(async (trx) => {
@@ -315,19 +327,29 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     stream: streamWithDeadline,
     count: (query) => deadline(init().then(() => countRows(db, query, keysFor(query))), 'a count'),
     versionKeyOf: keyOf,
+    packageKeyOf,
+    versionSchemeOf: (feed: string) => schemeFor(feed).name,
+    currentOfPackage(query: PackageOfEcosystemQuery): Promise<DeploymentRecord[]> {
+      const scheme = schemeFor(query.feedName);
+      const keys = builtIn(scheme) && scheme.name === query.scheme ? query.keys : undefined;
+      const run = init().then(() => currentByPackageKey(db, { feedName: query.feedName, packageKey: packageKeyOf(query.feedName, query.groupName, query.packageName), ...(keys ? { keys } : {}) }));
+      return deadline(run, 'a query');
+    },
     async rebuildVersionKeys(rebuild: RebuildVersionKeysOptions = {}): Promise<number> {
       await init();
       const size = rebuild.batchSize ?? 1000;
       let last = 0;
       let changed = 0;
       for (;;) {
-        const q = db(DEPLOYMENTS_TABLE).select('id', 'feed_name', 'version', 'version_key').where('id', '>', last).orderBy('id').limit(size);
+        const q = db(DEPLOYMENTS_TABLE).select('id', 'feed_name', 'group_name', 'package_name', 'version', 'version_key', 'package_key').where('id', '>', last).orderBy('id').limit(size);
         if (rebuild.feedName !== undefined) q.where('feed_name', rebuild.feedName);
-        const rows = (await q) as Array<{ id: number | string; feed_name: string; version: string; version_key: string }>;
-        const updates = rows.map((r) => ({ id: r.id, key: keyOf(r.feed_name, r.version), old: r.version_key })).filter((u) => u.key !== u.old);
+        const rows = (await q) as Array<{ id: number | string; feed_name: string; group_name: string; package_name: string; version: string; version_key: string; package_key: string }>;
+        const updates = rows
+          .map((r) => ({ id: r.id, key: keyOf(r.feed_name, r.version), pkg: packageKeyOf(r.feed_name, r.group_name, r.package_name), r }))
+          .filter((u) => u.key !== u.r.version_key || u.pkg !== u.r.package_key);
         if (updates.length > 0) {
           await db.transaction(async (trx) => {
-            for (const u of updates) await trx(DEPLOYMENTS_TABLE).where('id', u.id).update({ version_key: u.key });
+            for (const u of updates) await trx(DEPLOYMENTS_TABLE).where('id', u.id).update({ version_key: u.key, package_key: u.pkg });
           });
           changed += updates.length;
         }

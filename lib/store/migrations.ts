@@ -93,8 +93,45 @@ export const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    // Package keys (issue 10): the package's identity spelled as its ecosystem compares names (NuGet
+    // lower-cased, PyPI PEP 503, Maven groupId:artifactId, npm @scope/name), so that an advisory finds a
+    // package's records by index. Rows stored before get '' until store.rebuildVersionKeys() fills it.
+    name: '011_package_keys',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.string('package_key', 401).notNullable().defaultTo('');
+      });
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.index(['feed_name', 'package_key', 'version_key', 'target'], 'package_deployments_package_key_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropIndex(['feed_name', 'package_key', 'version_key', 'target'], 'package_deployments_package_key_idx');
+      });
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropColumn('package_key');
+      });
+    },
+  },
   // 030-039: the webhook outbox (lib/webhooks/migrations.ts).
   ...WEBHOOK_MIGRATIONS,
+  {
+    // Feed-wide history and exports (`feed_name = ? ORDER BY deployed_at DESC, id DESC`) read this index
+    // in order, a batch at a time; without it every batch of an export sorted the whole feed again.
+    name: '003_feed_history_index',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.index(['feed_name', 'deployed_at', 'id'], 'package_deployments_feed_date_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropIndex(['feed_name', 'deployed_at', 'id'], 'package_deployments_feed_date_idx');
+      });
+    },
+  },
 ];
 
 const migrator = createMigrator(MIGRATIONS, MIGRATIONS_TABLE);

@@ -167,3 +167,42 @@ export async function* streamThroughList(list: (q: DeploymentQuery) => Promise<D
     cursor = page.nextCursor;
   } while (cursor !== undefined);
 }
+
+/** What the store's `currentOfPackage` is given: plain data (the store may run in another thread). */
+export interface PackageOfEcosystemQuery {
+  feedName: string;
+  /** The package's group and name as the ecosystem's name reads (`@babel` + `traverse`); `''` for no group. */
+  groupName: string;
+  packageName: string;
+  /** The scheme the caller reads the feed's versions with; `keys` are used only when it is the store's. */
+  scheme: string;
+  /** Only rows whose version key is in one of these intervals, or unkeyed; all rows when absent. */
+  keys?: readonly KeyInterval[];
+}
+
+/** What {@link currentByPackageKey} is given. */
+export interface PackageKeyQuery {
+  feedName: string;
+  /** The package key (advisories/package-keys.ts). */
+  packageKey: string;
+  keys?: readonly KeyInterval[];
+}
+
+/**
+ * The current record of every target running a package (by package key), whose version key is in the
+ * intervals: index range scans on (feed, package_key, version_key), and for each candidate one probe of
+ * the target index for a later record on the same target.
+ */
+export async function currentByPackageKey(db: Knex, query: PackageKeyQuery): Promise<DeploymentRecord[]> {
+  const q = db({ d: DEPLOYMENTS_TABLE }).select('d.*').where('d.feed_name', query.feedName).where('d.package_key', query.packageKey);
+  if (query.keys) whereKeys(q, query.keys);
+  const same = ['feed_name', 'group_name', 'package_name', 'target'].map((c) => `n.${c} = d.${c}`).join(' and ');
+  q.whereNotExists(
+    db
+      .select(db.raw('1'))
+      .from({ n: DEPLOYMENTS_TABLE })
+      .whereRaw(`${same} and (n.deployed_at > d.deployed_at or (n.deployed_at = d.deployed_at and n.id > d.id))`),
+  );
+  const rows = (await q.orderBy([{ column: 'd.target' }, { column: 'd.id' }])) as DeploymentRow[];
+  return rows.map(fromRow);
+}

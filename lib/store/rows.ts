@@ -16,9 +16,11 @@ export interface DeploymentRow {
   received_at: string;
   /** The version's key in its feed's scheme (see versions/keys.ts); "~" when it has none. */
   version_key?: string;
+  /** The package's identity as its ecosystem compares names (advisories/package-keys.ts). */
+  package_key?: string;
 }
 
-export function toRow(d: NewDeployment, versionKey?: string): DeploymentRow {
+export function toRow(d: NewDeployment, versionKey?: string, packageKey?: string): DeploymentRow {
   const row: DeploymentRow = {
     feed_name: d.feedName,
     group_name: d.groupName ?? '',
@@ -33,6 +35,7 @@ export function toRow(d: NewDeployment, versionKey?: string): DeploymentRow {
     received_at: d.receivedAt.toISOString(),
   };
   if (versionKey !== undefined) row.version_key = versionKey;
+  if (packageKey !== undefined) row.package_key = packageKey;
   return row;
 }
 

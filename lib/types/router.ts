@@ -49,6 +49,16 @@ export interface DeploymentRouterOptions {
   /** The scheme of feeds `versionSchemes` does not name. Defaults to `"semver"`. */
   defaultVersionScheme?: VersionSchemeSetting;
   /**
+   * The OSV ecosystem each feed holds, for advisory matching: a map of feed name (case-insensitive) to
+   * `"NuGet"`, `"npm"`, `"Maven"`, `"PyPI"` or `false`, or a function of the feed name. A feed it does not
+   * name takes its ecosystem from its `versionSchemes` setting when that is `nuget`, `npm`, `maven` or
+   * `pypi`. Advisories are matched in the feeds of the `feeds` list, `versionSchemes` and this option.
+   * Defaults to the ecosystems `versionSchemes` implies.
+   */
+  ecosystems?: Readonly<Record<string, string | false>> | ((feed: string) => string | false | undefined);
+  /** Largest accepted advisories body (`POST .../advisories`), in bytes or as "10mb". Defaults to `"10mb"`. */
+  advisoryBodyLimit?: number | string;
+  /**
    * Where the History pages are mounted: `{historyPath}/{feed}/{package}` (group and version as query
    * parameters; an npm scope may also be written in the path: `{historyPath}/{feed}/@scope/name`). `false`
    * mounts none. Defaults to `"/-/deployments"`: no npm package name can start with `-`, so the pages

@@ -31,6 +31,24 @@ export const FEED_TYPE_SCHEMES: Readonly<Record<string, string>> = Object.freeze
   pypi: 'pypi',
 });
 
+/**
+ * The bound on a range's size, so that testing one version against a range costs at most a few hundred
+ * comparisons: at most `maxLength` characters and `maxParts` parts (versions, comparators and bounds: the
+ * pieces between spaces, commas and `|`). Beyond it the read API answers 400 naming the limit.
+ */
+export const RANGE_LIMITS: Readonly<{ maxLength: number; maxParts: number }> = Object.freeze({ maxLength: 1000, maxParts: 64 });
+
+function checkRangeSize(text: unknown): void {
+  if (typeof text !== 'string') return;
+  if (text.length > RANGE_LIMITS.maxLength) {
+    throw new DeploymentError(400, 'bad_query', `range: ${text.length} characters, more than the ${RANGE_LIMITS.maxLength} a range may have; split it into several queries.`);
+  }
+  const parts = text.split(/[\s,|]+/).filter((p) => p !== '').length;
+  if (parts > RANGE_LIMITS.maxParts) {
+    throw new DeploymentError(400, 'bad_query', `range: ${parts} parts (versions, comparators, bounds), more than the ${RANGE_LIMITS.maxParts} a range may have; split it into several queries.`);
+  }
+}
+
 /** The scheme used for a feed the `versionSchemes` option does not name. */
 export const DEFAULT_VERSION_SCHEME = 'semver';
 
@@ -91,6 +109,7 @@ export function schemeResolver(
 export function parseVersionRange(scheme: VersionSchemeSetting, text: string): VersionRange {
   const resolved = schemeNamed(scheme);
   if (!resolved) throw new TypeError(`parseVersionRange: unknown version scheme "${String(scheme)}"; use semver, npm, nuget, maven or pypi.`);
+  checkRangeSize(text);
   if (typeof text === 'string' && text.startsWith('vers:')) {
     try {
       const { test } = parseVers(text, resolved);

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemeResolver, VERSION_SCHEMES } from '../../versions/registry';
 import { UNKEYED, versionKey } from '../../versions/keys';
+import { packageKey } from '../../advisories/package-keys';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore } from '../../types';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { argToWire, errorFromWire, type Reply, type Request } from './wire';
@@ -167,6 +168,8 @@ export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
       const scheme = schemeFor(feedName);
       return VERSION_SCHEMES[scheme.name] === scheme ? versionKey(scheme.name, version) : UNKEYED;
     },
+    versionSchemeOf: (feedName: string): string => schemeFor(feedName).name,
+    packageKeyOf: (feedName: string, groupName: string, packageName: string): string => packageKey(schemeFor(feedName).name, groupName, packageName),
     async close() {
       if (closed) return;
       if (worker) await call('close', []).catch(() => undefined);

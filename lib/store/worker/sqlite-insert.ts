@@ -7,7 +7,7 @@
 import { DEPLOYMENTS_TABLE } from '../tables';
 import type { DeploymentRow } from '../rows';
 
-const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key'] as const;
+const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key'] as const;
 
 interface Statement { run(params: unknown): { lastInsertRowid: number | bigint } }
 interface Connection {

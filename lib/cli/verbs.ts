@@ -1,0 +1,9 @@
+/** Every verb of the CLI, in the order `--help` lists them. Other features add theirs here (one file a verb). */
+import { currentVerb } from './current';
+import { exportVerb } from './export';
+import { historyVerb } from './history';
+import { keysVerb } from './keys';
+import { recordVerb } from './record';
+import type { Verb } from './verb';
+
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, keysVerb];

@@ -1,0 +1,156 @@
+/**
+ * package-deployments/client: a typed client of the record endpoint and the read API, on Node's own
+ * `fetch` (Node 20+), with no dependencies. Errors come back as {@link DeploymentsClientError} with the
+ * server's status and its `text/plain` reason.
+ */
+import type { WireRecord } from '../read/export';
+
+export type { WireRecord };
+
+/** A deployment to record: ProGet's fields. `Date` may be a Date or ISO 8601 text. */
+export interface DeploymentInput {
+  Application: string;
+  /** May be empty. */
+  Description: string;
+  Target: string;
+  FeedName: string;
+  PackageName: string;
+  Version: string;
+  GroupName?: string;
+  UserName?: string;
+  Url?: string;
+  Date?: string | Date;
+}
+
+/** Filters of the read API (all optional; `feed` is needed unless the server lists its feeds). */
+export interface ReadQuery {
+  feed?: string;
+  group?: string;
+  /** `@scope/name` is read as group `@scope`, package `name`. */
+  package?: string;
+  version?: string;
+  range?: string;
+  target?: string;
+  targetPrefix?: string;
+  application?: string;
+  user?: string;
+  since?: string | Date;
+  until?: string | Date;
+  limit?: number;
+  cursor?: string;
+  total?: boolean;
+}
+
+export interface RecordPage {
+  records: WireRecord[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+export interface DeploymentsClientOptions {
+  /** The server's base URL, where the router is mounted (`https://feeds.example`, `http://verdaccio:4873/-/deployments`). Required. */
+  url: string;
+  /** An API key, sent as `X-ApiKey`. Defaults to none. */
+  apiKey?: string;
+  /** A host login token, sent as `Authorization: Bearer ...` (a Verdaccio token). Defaults to none. */
+  bearer?: string;
+  /** The fetch to use. Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** A refused or failed request: `status` 0 when the server could not be reached. */
+export class DeploymentsClientError extends Error {
+  readonly status: number;
+  /** The server's text (never holds the key the client sent). */
+  readonly body: string;
+  constructor(status: number, body: string, message: string) {
+    super(message);
+    this.name = 'DeploymentsClientError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export interface DeploymentsClient {
+  /** Records one deployment; resolves once the server committed it (200). */
+  record(deployment: DeploymentInput): Promise<void>;
+  /** One page of the history, newest first. */
+  history(query?: ReadQuery): Promise<RecordPage>;
+  /** Where a package is running now: one page of each target's latest record. */
+  current(query: ReadQuery & { feed: string; package: string }): Promise<RecordPage>;
+  /** Every record matching `query`, page after page. */
+  all(query?: ReadQuery, options?: { current?: boolean }): AsyncIterable<WireRecord>;
+  /** An export as the server streams it (CSV or NDJSON): read `body` as a web stream. */
+  export(query: ReadQuery, options: { format: 'csv' | 'ndjson'; current?: boolean }): Promise<Response>;
+  /** The server's OpenAPI document. */
+  openapi(): Promise<Record<string, unknown>>;
+}
+
+function queryString(query: ReadQuery, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    params.set(name, value instanceof Date ? value.toISOString() : String(value));
+  }
+  for (const [name, value] of Object.entries(extra)) params.set(name, value);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Creates a client. */
+export function createDeploymentsClient(options: DeploymentsClientOptions): DeploymentsClient {
+  if (!options || typeof options.url !== 'string' || !/^https?:\/\//i.test(options.url)) {
+    throw new TypeError('createDeploymentsClient({ url }): url must be the server\'s http(s) base URL, such as "https://feeds.example".');
+  }
+  const base = options.url.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const headers: Record<string, string> = {};
+  if (options.apiKey) headers['X-ApiKey'] = options.apiKey;
+  if (options.bearer) headers.Authorization = `Bearer ${options.bearer}`;
+
+  async function send(path: string, init: RequestInit = {}): Promise<Response> {
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new DeploymentsClientError(0, '', `Could not reach ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    }
+    if (res.ok) return res;
+    const body = await res.text().catch(() => '');
+    throw new DeploymentsClientError(res.status, body, `${init.method ?? 'GET'} ${path.split('?')[0]} answered ${res.status}: ${body.trim() || res.statusText}`);
+  }
+
+  async function page(path: string, query: ReadQuery): Promise<RecordPage> {
+    const res = await send(`${path}${queryString(query)}`, { headers: { Accept: 'application/json' } });
+    return (await res.json()) as RecordPage;
+  }
+
+  return {
+    async record(deployment) {
+      const body: Record<string, string> = {};
+      for (const [name, value] of Object.entries(deployment)) {
+        if (value === undefined) continue;
+        body[name] = value instanceof Date ? value.toISOString() : String(value);
+      }
+      const res = await send('/api/package-deployment/', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      await res.arrayBuffer();
+    },
+    history: (query = {}) => page('/api/package-deployment', query),
+    current: (query) => page('/api/package-deployment/current', query),
+    async *all(query = {}, { current = false } = {}) {
+      let cursor = query.cursor;
+      do {
+        const result = await page(current ? '/api/package-deployment/current' : '/api/package-deployment', { ...query, cursor });
+        yield* result.records;
+        cursor = result.nextCursor ?? undefined;
+      } while (cursor);
+    },
+    export(query, { format, current = false }) {
+      return send(`${current ? '/api/package-deployment/current' : '/api/package-deployment'}${queryString(query, { format })}`);
+    },
+    async openapi() {
+      return (await (await send('/api/package-deployment/openapi.json')).json()) as Record<string, unknown>;
+    },
+  };
+}
