@@ -78,7 +78,9 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     },
   });
   const ownsStore = options.store === undefined;
-  const store = options.store ?? createKnexStore();
+  const logger: Logger = options.logger ?? console;
+  checkMethods('feedDeployments: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
+  const store = options.store ?? createKnexStore(options.logger ? { logger: options.logger } : {});
   checkMethods('feedDeployments: options.store', store, ['record'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const auth: AuthAdapter | undefined = options.auth;
   if (auth !== undefined) {
@@ -88,8 +90,6 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('feedDeployments', fn, 'must be a function, or left out.');
   }
   if (options.strict !== undefined && typeof options.strict !== 'boolean') invalidOption('feedDeployments', 'strict', 'must be true or false.');
-  const logger: Logger = options.logger ?? console;
-  checkMethods('feedDeployments: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
   const events = options.events ?? createEvents();
   checkMethods('feedDeployments: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as the router\'s `events`, or leave it out.');
   const layouts = resolveLayouts(options.layouts);
