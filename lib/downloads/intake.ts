@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import { HEADER_OF, type HeaderValues } from './headers';
 import type { Validator } from '../record/validate';
 import type { DownloadDecision } from './settle';
+import { parseRemoved, REMOVED_HEADER } from '../record/removal';
 import type { FeedLayout, FeedPackageRef, Problem } from '../types';
 
 export interface Intake {
@@ -17,6 +18,8 @@ export interface Intake {
   headerProblems: Problem[];
   /** Strict mode decides caller and feed before the route runs; settling then reuses that decision. */
   decided?: DownloadDecision;
+  /** `X-Deployment-Removed: true`: a removal record (this library's extension). */
+  removed: boolean;
 }
 
 /** Header problems (missing, empty, too long, control characters, bad Url); an unparseable Date is not one. */
@@ -49,5 +52,9 @@ export function intakeOf(
       break;
     }
   }
-  return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems: checkHeaders(validate, headers) };
+  const headerProblems = checkHeaders(validate, headers);
+  const removedHeader = req.headers[REMOVED_HEADER.toLowerCase()];
+  const removal = parseRemoved(Array.isArray(removedHeader) ? removedHeader : removedHeader?.trim(), REMOVED_HEADER);
+  if (removal.problem) headerProblems.push(removal.problem);
+  return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems, removed: removal.removed === true };
 }
