@@ -28,12 +28,12 @@ export function checkHeaders(validate: Validator, headers: HeaderValues): Proble
   for (const [field, value] of Object.entries(headers)) if (field !== 'Date') input[field] = value!;
   const result = validate(input);
   if (result.ok) return [];
-  return result.problems.map((p) => ({ field: HEADER_OF.get(p.field ?? '') ?? p.field, message: p.message }));
+  return result.problems.map((p) => ({ ...p, field: HEADER_OF.get(p.field ?? '') ?? p.field }));
 }
 
 /** True when the header problems are headers left out or empty (`partial_headers`), not bad values. */
 export function isPartial(problems: readonly Problem[]): boolean {
-  return problems.some((p) => /is required|must not be empty/.test(p.message));
+  return problems.some((p) => p.kind === 'missing' || p.kind === 'empty');
 }
 
 export function intakeOf(
