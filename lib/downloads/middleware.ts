@@ -154,7 +154,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     }
     try {
       const headers = readHeaders(req);
-      if (headers !== undefined) intake = intakeOf(req, headers, layouts, isEnabled, validate);
+      if (headers !== undefined) intake = intakeOf(req, headers, layouts, isEnabled, validate, strict);
     } catch (err) {
       // A layout or switch that throws must not break the download.
       logger.error('package-deployments: reading a feed download failed; it is not recorded.', { error: String(err), path: requestPath(req) });
@@ -170,7 +170,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
       watch(req, res, watched);
       next();
     };
-    if (strict && req.method === 'GET' && intake.ref && intake.enabled && intake.headerProblems.length > 0) {
+    if (strict && req.method === 'GET' && intake.ref && intake.enabled && intake.headerProblems !== undefined && intake.headerProblems.length > 0) {
       // Strict mode answers 400 before the route runs, but in the one order of decisions: only a caller
       // who may record on a feed that exists is told about the headers. Anyone else downloads as usual
       // (the route decides who may download) and the download is skipped after it.

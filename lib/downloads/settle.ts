@@ -11,11 +11,11 @@ import { formatProblems } from '../http/errors';
 import { requestPath } from '../http/request-path';
 import type { FeedResolver } from '../feeds/catalogue';
 import { decideFeed } from '../feeds/decide';
-import { ANONYMOUS, parseDeploymentDate } from '../record/deployment';
+import { ANONYMOUS } from '../record/deployment';
 import type { Validator } from '../record/validate';
 import type { BatchWriter } from '../write/batch-writer';
 import { SERVED_PACKAGE_LOCAL } from './events';
-import { isPartial, type Intake } from './intake';
+import { downloadInput, headerProblemsOf, isPartial, type Intake } from './intake';
 import type { Reporter } from './report';
 import type { AuthAdapter, DeployedContext, FeedPackageRef, Principal, ServedPackage } from '../types';
 
@@ -77,10 +77,6 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   const decided = intake.decided ?? (await decideDownload(ctx, req, intake.ref.feedName));
   if (!decided.ok) return skip(req, intake, decided.reason, decided.message, { status });
   const { principal, feed: feedName } = decided;
-  if (intake.headerProblems.length > 0) {
-    const problems = intake.headerProblems;
-    return skip(req, intake, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status, problems });
-  }
   const served = ctx.servedOf(req, res) ?? undefined;
   const pkg: FeedPackageRef = { ...intake.ref, feedName };
   if (served && typeof served === 'object') {
@@ -88,25 +84,25 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
       if (typeof served[key] === 'string' && served[key] !== '') pkg[key] = served[key];
     }
   }
+  // The one validation pass of the download: the package (URL, route) and the headers together.
+  const { input, unparseableDate } = downloadInput(pkg, intake.headers);
+  const result = ctx.validate(input, { receivedAt: new Date(), defaultUserName: principal?.name ?? ANONYMOUS });
+  const headerProblems = intake.headerProblems ?? [...(result.ok ? [] : headerProblemsOf(result.problems)), ...(intake.removalProblem ? [intake.removalProblem] : [])];
+  if (headerProblems.length > 0) {
+    return skip(req, intake, isPartial(headerProblems) ? 'partial_headers' : 'invalid_headers', formatProblems(headerProblems).replace(/\n/g, ' '), { status, problems: headerProblems });
+  }
   if (pkg.version === undefined) {
     return skip(req, intake, 'latest_unknown', `the URL names no version and the route did not say which it served (set res.locals.${SERVED_PACKAGE_LOCAL} = { version }).`, { status });
   }
-
-  const receivedAt = new Date();
-  const input: Record<string, string> = { FeedName: feedName, PackageName: pkg.packageName, Version: pkg.version };
-  if (pkg.groupName !== undefined) input.GroupName = pkg.groupName;
-  for (const [field, value] of Object.entries(intake.headers)) input[field] = value!;
-  if (input.Date !== undefined && input.Date.trim() !== '' && parseDeploymentDate(input.Date) === undefined) {
-    ctx.report.warn({
-      code: 'date_unparseable',
-      message: `X-ProGet-Deployment-Date "${input.Date.slice(0, 64)}" is not an ISO 8601 date; the time received was recorded instead.`,
-      path: requestPath(req),
-    });
-    delete input.Date;
-  }
-  const result = ctx.validate(input, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
   if (!result.ok) {
     return skip(req, intake, 'invalid_package', `the package read from the URL is not valid: ${formatProblems(result.problems).replace(/\n/g, ' ')}`, { status, problems: result.problems });
+  }
+  if (unparseableDate !== undefined) {
+    ctx.report.warn({
+      code: 'date_unparseable',
+      message: `X-ProGet-Deployment-Date "${unparseableDate.slice(0, 64)}" is not an ISO 8601 date; the time received was recorded instead.`,
+      path: requestPath(req),
+    });
   }
   // The record's identity, given at intake: the writer's retries can never store it twice.
   result.deployment.uid = randomUUID();
