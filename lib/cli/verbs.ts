@@ -1,4 +1,5 @@
 /** Every verb of the CLI, in the order `--help` lists them. Other features add theirs here (one file a verb). */
+import { advisoriesVerb } from './advisories';
 import { currentVerb } from './current';
 import { exportVerb } from './export';
 import { historyVerb } from './history';
@@ -6,4 +7,4 @@ import { keysVerb } from './keys';
 import { recordVerb } from './record';
 import type { Verb } from './verb';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, keysVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, advisoriesVerb, keysVerb];
