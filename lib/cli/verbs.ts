@@ -3,7 +3,8 @@ import { currentVerb } from './current';
 import { exportVerb } from './export';
 import { historyVerb } from './history';
 import { keysVerb } from './keys';
+import { purgeVerb } from './purge';
 import { recordVerb } from './record';
 import type { Verb } from './verb';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, keysVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, purgeVerb, keysVerb];
