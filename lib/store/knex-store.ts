@@ -4,8 +4,9 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
+import { knexLog } from '../knex/log';
 import { isSqlite } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, KeyInterval, NewDeployment, PackageRef, PurgePolicy, PurgeResult, VersionScheme, VersionSchemeSetting } from '../types';
+import type { Logger, DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, KeyInterval, NewDeployment, PackageRef, PurgePolicy, PurgeResult, VersionScheme, VersionSchemeSetting } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { packageKey } from '../advisories/package-keys';
@@ -24,6 +25,12 @@ import { createKnexOutbox } from '../webhooks/outbox-store';
 import type { WebhookOutboxStore } from '../webhooks/types';
 
 export interface KnexStoreOptions {
+  /**
+   * Where knex's own warnings and errors go ("Acquire connection error"...) for the knex instance the
+   * store creates on the main thread. A `knex` you pass keeps its own `log` config; the embedded store in
+   * its worker thread logs through the worker. Defaults to `console`.
+   */
+  logger?: Logger;
   /**
    * A knex instance the host already has (PostgreSQL, MySQL/MariaDB, SQLite). The store never destroys
    * it. Defaults to a new SQLite database in `filename`.
@@ -132,7 +139,7 @@ export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore
 export const DEFAULT_SQLITE_FILE = 'package-deployments.sqlite';
 
 /** A knex instance on an SQLite file with the settings the store wants (WAL, full sync, busy timeout). */
-export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, settings: { busyTimeoutMs?: number } = {}): Knex {
+export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, settings: { busyTimeoutMs?: number; logger?: Logger } = {}): Knex {
   const busyTimeoutMs = Math.max(0, Math.floor(settings.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs));
   try {
     require.resolve('better-sqlite3');
@@ -142,6 +149,8 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, setting
   return createKnex({
     client: 'better-sqlite3',
     connection: { filename },
+    // knex's own messages ("Acquire connection error"...) go to the logger option, not to the console.
+    ...(settings.logger ? { log: knexLog(settings.logger) } : {}),
     useNullAsDefault: true,
     acquireConnectionTimeout: busyTimeoutMs + DEFAULT_STORE_TIMEOUTS.statementMs,
     pool: {
@@ -199,7 +208,7 @@ export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
   // A knex instance of the caller's stays in this thread. So does an SQLite file whose version schemes are
   // functions or objects of the host (they cannot be sent to a worker).
   const owned = options.knex === undefined;
-  const db = options.knex ?? createSqliteKnex(options.filename, { busyTimeoutMs: timeouts.acquireMs });
+  const db = options.knex ?? createSqliteKnex(options.filename, { busyTimeoutMs: timeouts.acquireMs, logger: options.logger ?? console });
   return buildKnexStore(db, { migrate: options.migrate !== false, owned, timeoutMs: timeouts.acquireMs + timeouts.statementMs, ...schemes });
 }
 
@@ -267,9 +276,10 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     return all;
   }
 
-  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  // Webhooks: when a target wants a batch, one intent row is written in the records' transaction
+  // (lib/webhooks/outbox-store.ts); the delivery worker expands it into deliveries later.
   const outbox = createKnexOutbox(db, init);
-  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+  const { intentFor, insertIntent, activeTargets, ...webhookMethods } = outbox;
 
   async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
     if (deployments.length === 0) return [];
@@ -277,20 +287,26 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version), packageKeyOf(d.feedName, d.groupName ?? '', d.packageName)));
     // Every write skips a record whose uid is already stored and answers the stored one (insert.ts), so a
     // batch written again after a failure whose outcome is unknown stores nothing twice.
-    if (await outbox.hasTargets()) {
-      // Some webhook target may want these records: records and their deliveries commit together. Only
-      // the records this write inserted get deliveries (a retried batch sends no webhook twice).
+    // Webhook targets, read before any transaction (on SQLite a transaction holds the only connection).
+    // Only the records a write inserted get an intent: a retried batch sends no webhook twice.
+    const targets = await activeTargets();
+    const intentOf = targets.length === 0
+      ? undefined
+      : (inserted: DeploymentRow[]) => intentFor(inserted.map((r) => ({ id: String(r.id), feedName: r.feed_name })), targets, inserted.map((r) => r.removed === true || Number(r.removed) === 1));
+    if (options.sqliteFile !== undefined) {
+      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per
+      // batch (holding the webhook intent too).
+      inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
+      return inserter.insert(rows, intentOf).map(fromRow);
+    }
+    if (intentOf) {
+      // Some webhook target may want these records: records and their intent commit together.
       return retryDeadlocksOf(() => db.transaction(async (trx) => {
         const written = await insertChunked(trx, rows);
-        const records = written.rows.map(fromRow);
-        await insertDeliveries(trx, await deliveriesFor(records.filter((_, i) => written.inserted[i])));
-        return records;
+        const intent = intentOf(written.rows.filter((_, i) => written.inserted[i]));
+        if (intent) await insertIntent(trx, intent);
+        return written.rows.map(fromRow);
       }));
-    }
-    if (options.sqliteFile !== undefined) {
-      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per batch.
-      inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
-      return inserter.insert(rows).map(fromRow);
     }
     // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
     // BEGIN/COMMIT saves two round trips per batch (the batch writer's throughput on PostgreSQL is bounded
