@@ -4,7 +4,8 @@ import { currentVerb } from './current';
 import { exportVerb } from './export';
 import { historyVerb } from './history';
 import { keysVerb } from './keys';
+import { purgeVerb } from './purge';
 import { recordVerb } from './record';
 import type { Verb } from './verb';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, advisoriesVerb, keysVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, purgeVerb, advisoriesVerb, keysVerb];
