@@ -5,5 +5,6 @@ import { historyVerb } from './history';
 import { keysVerb } from './keys';
 import { recordVerb } from './record';
 import type { Verb } from './verb';
+import { webhooksVerb } from './webhooks';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, keysVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, keysVerb, webhooksVerb];
