@@ -1,4 +1,5 @@
 /** Every verb of the CLI, in the order `--help` lists them. Other features add theirs here (one file a verb). */
+import { advisoriesVerb } from './advisories';
 import { currentVerb } from './current';
 import { exportVerb } from './export';
 import { historyVerb } from './history';
@@ -7,4 +8,4 @@ import { recordVerb } from './record';
 import type { Verb } from './verb';
 import { webhooksVerb } from './webhooks';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, keysVerb, webhooksVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, advisoriesVerb, keysVerb, webhooksVerb];

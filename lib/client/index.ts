@@ -84,6 +84,11 @@ export interface DeploymentsClient {
   export(query: ReadQuery, options: { format: 'csv' | 'ndjson'; current?: boolean }): Promise<Response>;
   /** The server's OpenAPI document. */
   openapi(): Promise<Record<string, unknown>>;
+  /**
+   * Which targets run an affected version now: `advisories` is OSV JSON (one, an array, `{ vulns }`) or
+   * `{ purl, range }`. JSON resolves to `{ matches, reports }`; CSV and NDJSON to the server's text.
+   */
+  advisories(advisories: unknown, options?: { format?: 'json' | 'csv' | 'ndjson' }): Promise<{ matches: Array<Record<string, unknown>>; reports: Array<Record<string, unknown>> } | string>;
 }
 
 function queryString(query: ReadQuery, extra: Record<string, string> = {}): string {
@@ -148,6 +153,10 @@ export function createDeploymentsClient(options: DeploymentsClientOptions): Depl
     },
     export(query, { format, current = false }) {
       return send(`${current ? '/api/package-deployment/current' : '/api/package-deployment'}${queryString(query, { format })}`);
+    },
+    async advisories(advisories, { format = 'json' } = {}) {
+      const res = await send(`/api/package-deployment/advisories${format === 'json' ? '' : `?format=${format}`}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(advisories) });
+      return format === 'json' ? ((await res.json()) as { matches: Array<Record<string, unknown>>; reports: Array<Record<string, unknown>> }) : res.text();
     },
     async openapi() {
       return (await (await send('/api/package-deployment/openapi.json')).json()) as Record<string, unknown>;
