@@ -4,8 +4,9 @@ import { currentVerb } from './current';
 import { exportVerb } from './export';
 import { historyVerb } from './history';
 import { keysVerb } from './keys';
+import { purgeVerb } from './purge';
 import { recordVerb } from './record';
 import type { Verb } from './verb';
 import { webhooksVerb } from './webhooks';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, advisoriesVerb, keysVerb, webhooksVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, purgeVerb, advisoriesVerb, keysVerb, webhooksVerb];

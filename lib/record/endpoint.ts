@@ -75,7 +75,8 @@ function releaseKey(store: DeploymentStore, keyId: string, claim: string): void 
         await store.settleIdempotencyKey!(keyId, claim, null);
         return;
       } catch {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        // Unref'd: a process that is shutting down does not wait for this.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)).unref());
       }
     }
   })();
