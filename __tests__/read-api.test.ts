@@ -82,7 +82,7 @@ describe('GET /api/package-deployment', () => {
     expect(res.body.records[0]).toEqual({
       Id: expect.stringMatching(/^\d+$/), Date: '2024-03-01T00:00:00.000Z', FeedName: 'DefaultNuGet', GroupName: null, PackageName: 'Newtonsoft.Json',
       Version: '9.0.1', Target: 'db-01', Application: 'Octopus', UserName: 'Anonymous', Description: '=HYPERLINK("http://evil.example","x")',
-      Url: 'https://ci.example/run/1', ReceivedAt: expect.stringMatching(/Z$/),
+      Url: 'https://ci.example/run/1', ReceivedAt: expect.stringMatching(/Z$/), Removed: false,
     });
   });
 
@@ -228,7 +228,7 @@ describe('export', () => {
   it('CSV by Accept header: RFC 4180 quoting, and formula cells neutralised', async () => {
     const res = await get('/api/package-deployment?feed=DefaultNuGet&package=Newtonsoft.Json').set('Accept', 'text/csv').expect(200).expect('Content-Type', /^text\/csv; charset=utf-8/);
     const lines = res.text.split('\r\n');
-    expect(lines[0]).toBe('Id,Date,FeedName,GroupName,PackageName,Version,Target,Application,UserName,Description,Url,ReceivedAt');
+    expect(lines[0]).toBe('Id,Date,FeedName,GroupName,PackageName,Version,Target,Application,UserName,Description,Url,ReceivedAt,Removed');
     expect(lines).toHaveLength(7);
     expect(lines[6]).toBe('');
     expect(lines[1]).toContain(`,"'=HYPERLINK(""http://evil.example"",""x"")",https://ci.example/run/1,`);

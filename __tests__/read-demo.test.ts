@@ -36,7 +36,7 @@ describe('the README\'s "where is it running?" against the demo', () => {
 
     const csv = run(readmeBlock('<!-- demo-read-curl:start -->', '<!-- demo-read-curl:end -->'));
     const rows = csv.trim().split('\r\n').map((line) => line.split(','));
-    expect(rows[0]).toEqual(['Id', 'Date', 'FeedName', 'GroupName', 'PackageName', 'Version', 'Target', 'Application', 'UserName', 'Description', 'Url', 'ReceivedAt']);
+    expect(rows[0]).toEqual(['Id', 'Date', 'FeedName', 'GroupName', 'PackageName', 'Version', 'Target', 'Application', 'UserName', 'Description', 'Url', 'ReceivedAt', 'Removed']);
     const fromCurl = rows.slice(1).map((r) => `${r[6]} ${r[5]}`);
     expect(fromCurl).toEqual(['localhost 12.0.3', 'web-03 11.0.2', 'web-02 12.0.3']);
     // The README's sample output shows the same rows.

@@ -52,7 +52,7 @@ describe.each(databaseIds())('knex store on %s', (id) => {
   it('records every contract field, an id and the received time, and reads them back', async () => {
     const input = deployment({ GroupName: 'InedoReleases/sub', UserName: 'alice', Url: 'https://bm.example/builds/7', Date: '2024-05-01T12:00:00+02:00' });
     const [stored] = await store.record([input]);
-    expect(stored).toEqual({ ...input, id: expect.stringMatching(/^\d+$/) });
+    expect(stored).toEqual({ ...input, id: expect.stringMatching(/^\d+$/), uid: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const page = await store.list({ feedName: 'Products', groupName: 'InedoReleases/sub', packageName: 'ProGet' });
     expect(page.records).toEqual([stored]);
     expect(page.records[0]!.date.toISOString()).toBe('2024-05-01T10:00:00.000Z');

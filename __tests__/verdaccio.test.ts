@@ -239,7 +239,7 @@ describeIf('Verdaccio 6 with the package-deployments plug-in, and the real npm C
     expect(current.records.map((r) => `${r.Target} ${r.Version}`).sort()).toEqual(expect.arrayContaining(['api-01 2.0.0', 'node-client 1.0.0']));
     const csv = await curl(['--compressed', '-H', `X-ApiKey: ${KEY}`, `${api}?feed=${FEED}&format=csv`]);
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('Id,Date,FeedName,GroupName,PackageName,Version,Target,Application,UserName,Description,Url,ReceivedAt');
+    expect(lines[0]).toBe('Id,Date,FeedName,GroupName,PackageName,Version,Target,Application,UserName,Description,Url,ReceivedAt,Removed');
     expect(lines.length).toBeGreaterThan(35);
     expect(lines.filter((l) => l.includes(',@acme,widget,'))).not.toHaveLength(0);
     expect(lines.some((l) => l.includes("'@acme"))).toBe(false);

@@ -77,7 +77,7 @@ describe.each(databaseIds())('webhooks on %s survive SIGKILL', (id: DatabaseId) 
       const second = start(db, receiver, secret);
       children.push(second);
       await second.next<{ port: number }>();
-      await new Promise((r) => setTimeout(r, 500)); // attempts fail: connection refused
+      await new Promise((r) => setTimeout(r, 500)); // attempts fail: connections dropped
       await receiver.start();
       await receiver.waitFor(() => deliveredTargets(receiver).size === targets.length, 90_000, 'every record delivered after the restart');
 

@@ -11,7 +11,7 @@ import { answerErrors } from './http/answer-error';
 import { createEvents } from './write/events';
 import { feedResolver } from './feeds/catalogue';
 import { createBatchWriter, resolveBatchOptions } from './write/batch-writer';
-import { checkCalledAsFactory, checkMethods, invalidOption, optionNames, OptionsError, readOptions } from './options';
+import { checkCalledAsFactory, checkMethods, checkOptionKeys, invalidOption, optionNames, OptionsError, readOptions } from './options';
 import { createKnexStore } from './store/knex-store';
 import { once } from './util/once';
 import { createValidator } from './record/validate';
@@ -24,7 +24,12 @@ import { advisoryHandlers, type AdvisoryContext } from './read/advisories';
 import { advisoriesPageHandlers } from './read/advisories-page';
 import { setupWebhooks, storeForWriter, type WebhookRuntime } from './webhooks/setup';
 import { mountWebhookAdminRoutes } from './webhooks/admin-routes';
-import type { AuthAdapter, DeploymentEvents, DeploymentRouterOptions, DeploymentStore, Logger } from './types';
+import type { AuthAdapter, DeploymentEvents, DeploymentRecord, DeploymentRouterOptions, DeploymentStore, Logger, PurgePolicy, PurgeResult } from './types';
+import bodyParser from 'body-parser';
+import { DEFAULT_IDEMPOTENCY_EXPIRY_MS } from './record/idempotency';
+import { createAuditor } from './retention/audit';
+import { deleteHandler, purgeHandler } from './retention/purge-api';
+import { checkRetention, scheduleRetention } from './retention/schedule';
 
 export { RECORD_PATH };
 
@@ -34,14 +39,35 @@ export type DeploymentRouter = Router & {
   readonly events: DeploymentEvents;
   readonly store: DeploymentStore;
   readonly auth: AuthAdapter;
+  /**
+   * Applies a retention policy (a dry run unless `dryRun: false`), as the purge API does: a `purged`
+   * event and a log line naming `by` (defaults to `"store API"`).
+   */
+  purge(policy: PurgePolicy, by?: string): Promise<PurgeResult>;
+  /** Deletes one record by id, with a `deployment-deleted` event and a log line; `undefined` when there was none. */
+  deleteRecord(id: string, by?: string): Promise<DeploymentRecord | undefined>;
   /** Closes what the router created itself (the default store, the `apiKeys` adapter); what you passed in stays open. */
   close(): Promise<void>;
 };
 
 const KNOWN_OPTIONS = optionNames<DeploymentRouterOptions>()(
   'store', 'auth', 'apiKeys', 'feeds', 'bodyLimit', 'limits', 'onRecorded', 'events', 'logger', 'retryAfterSeconds',
-  'versionSchemes', 'defaultVersionScheme', 'ecosystems', 'advisoryBodyLimit', 'historyPath', 'batch', 'principal', 'webhooks',
+  'versionSchemes', 'defaultVersionScheme', 'ecosystems', 'advisoryBodyLimit', 'historyPath', 'batch', 'principal', 'webhooks', 'idempotency', 'ignoreDuplicates', 'retention',
 );
+
+function resolveIdempotency(setting: DeploymentRouterOptions['idempotency']): false | { expiresAfterMs: number } {
+  if (setting === false) return false;
+  if (setting === undefined) return { expiresAfterMs: DEFAULT_IDEMPOTENCY_EXPIRY_MS };
+  if (setting === null || typeof setting !== 'object') {
+    throw new TypeError('createDeploymentRouter: idempotency must be an object such as { expiresAfterMs: 86400000 }, or false.');
+  }
+  checkOptionKeys('createDeploymentRouter: idempotency', setting, ['expiresAfterMs']);
+  const ms = setting.expiresAfterMs ?? DEFAULT_IDEMPOTENCY_EXPIRY_MS;
+  if (!Number.isInteger(ms) || ms < 1000) {
+    throw new TypeError(`createDeploymentRouter: idempotency.expiresAfterMs must be a whole number of milliseconds, at least 1000 (got ${String(ms)}).`);
+  }
+  return { expiresAfterMs: ms };
+}
 
 /**
  * Where the History pages are mounted unless `historyPath` says otherwise. Under `/-/`, where no npm
@@ -113,6 +139,7 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   const writeStore = storeForWriter(store, webhooks);
   const initStore = once(async () => { await writeStore.init?.(); });
   const initAuth = once(async () => { await auth.init?.(); });
+  if (options.retention !== undefined) checkRetention('createDeploymentRouter', options.retention);
   // Deliveries left pending by an earlier run (a restart, a crash) resume without waiting for a request.
   webhooks?.init().catch((err) => logger.error(`package-deployments: webhooks could not start yet (retried on the next record): ${(err as Error).message}`));
   if (options.principal !== undefined && typeof options.principal !== 'function') {
@@ -146,6 +173,9 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     initStore,
     initAuth,
     hostPrincipal: principalOfHost,
+    keyStore: store,
+    idempotency: resolveIdempotency(options.idempotency),
+    ignoreDuplicates: options.ignoreDuplicates === true,
   }), answerError);
 
   // Reading: the read API and the History page, behind the same auth adapter (Feeds_ViewPackage).
@@ -178,6 +208,11 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     knownFeeds: [...new Set([...(readContext.feedList ?? []), ...ecosystems.namedFeeds])],
   };
   router.post(`${RECORD_PATH}/advisories`, ...advisoryHandlers(advisoryContext, options.advisoryBodyLimit ?? '10mb'), answerError);
+  // Retention: purge (a dry run by default) and delete one record, with Feeds_DeletePackage.
+  const auditor = createAuditor(store, events, logger);
+  router.post(`${RECORD_PATH}/purge`, bodyParser.json({ limit: '16kb', type: () => true }), purgeHandler(readContext, auditor), answerError);
+  router.delete(`${RECORD_PATH}/:id`, deleteHandler(readContext, auditor, store.getRecord ? (id) => store.getRecord!(id) : undefined), answerError);
+  const schedule = options.retention !== undefined ? scheduleRetention(options.retention, auditor, logger) : undefined;
   router.get(RECORD_PATH, readHandler(readContext, false), answerError);
   router.get(`${RECORD_PATH}/current`, readHandler(readContext, true), answerError);
   const historyPath = historyPathOf(options.historyPath);
@@ -202,7 +237,10 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
     events,
     store,
     auth,
+    purge: (policy: PurgePolicy, by = 'store API') => auditor.purge(policy, by),
+    deleteRecord: (id: string, by = 'store API') => auditor.deleteRecord(id, by),
     async close() {
+      await schedule?.stop();
       await writer.close();
       await webhooks?.close();
       if (ownsStore) await store.close?.();

@@ -12,6 +12,8 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Accepts connections again, on the same port. */
   start(): Promise<void>;
+  /** Cuts every open connection (a reset, as a network blip does) and goes on accepting new ones. */
+  cut(): void;
   /** Stops forwarding bytes, both ways and on new connections, without closing anything: a paused database. */
   pause(): void;
   /** Forwards again what was held and what comes next. */
@@ -76,6 +78,10 @@ export async function createTcpProxy(targetPort: number, targetHost = '127.0.0.1
       for (const [client, upstream] of pairs) connectPair(client, upstream);
     },
     start: listen,
+    cut() {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
     close: shut,
   };
 }

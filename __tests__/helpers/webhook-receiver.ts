@@ -37,7 +37,10 @@ export interface Receiver {
   /** Waits until `predicate` holds (polling), or fails after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   close(): Promise<void>;
-  /** Stops listening (connections refused) and starts again on the same port. */
+  /**
+   * Goes down: every connection is dropped at once (the port stays bound, so that no other process can
+   * take it meanwhile), until `start()`.
+   */
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -103,8 +106,12 @@ export async function startReceiver(secrets: readonly string[], port = 0): Promi
     });
   };
 
-  let server = http.createServer(handler);
+  let down = false;
+  const server = http.createServer(handler);
   server.keepAliveTimeout = 500;
+  server.on('connection', (socket) => {
+    if (down) socket.destroy();
+  });
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const actualPort = (server.address() as AddressInfo).port;
@@ -127,19 +134,19 @@ export async function startReceiver(secrets: readonly string[], port = 0): Promi
       }
     },
     async stop() {
+      down = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     async start() {
-      server = http.createServer(handler);
-      server.keepAliveTimeout = 500;
-      server.listen(actualPort, '127.0.0.1');
-      await once(server, 'listening');
+      down = false;
     },
     async close() {
-      if (server.listening) await receiver.stop();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
   return receiver;

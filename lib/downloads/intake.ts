@@ -6,6 +6,7 @@
 import type { Request } from 'express';
 import { HEADER_OF, type HeaderValues } from './headers';
 import type { Validator } from '../record/validate';
+import { parseRemoved, REMOVED_HEADER } from '../record/removal';
 import type { FeedLayout, FeedPackageRef, Problem } from '../types';
 
 export interface Intake {
@@ -14,6 +15,8 @@ export interface Intake {
   ref?: FeedPackageRef;
   enabled: boolean;
   headerProblems: Problem[];
+  /** `X-Deployment-Removed: true`: a removal record (this library's extension). */
+  removed: boolean;
 }
 
 /** Header problems (missing, empty, too long, control characters, bad Url); an unparseable Date is not one. */
@@ -46,5 +49,9 @@ export function intakeOf(
       break;
     }
   }
-  return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems: checkHeaders(validate, headers) };
+  const headerProblems = checkHeaders(validate, headers);
+  const removedHeader = req.headers[REMOVED_HEADER.toLowerCase()];
+  const removal = parseRemoved(Array.isArray(removedHeader) ? removedHeader : removedHeader?.trim(), REMOVED_HEADER);
+  if (removal.problem) headerProblems.push(removal.problem);
+  return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems, removed: removal.removed === true };
 }

@@ -108,7 +108,8 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     },
     lost(lost: LostDeployments) {
       const why = lost.reason === 'store_failed' ? `the store failed: ${lost.error instanceof Error ? lost.error.message : String(lost.error)}` : lost.reason === 'queue_full' ? 'the recording queue is full' : 'the middleware is closed';
-      logger.error(`package-deployments: ${lost.deployments.length} feed deployment record(s) lost: ${why}.`, { reason: lost.reason });
+      const maybe = lost.maybeStored ? ' They may have been stored (the connection broke while they were being written): each is stored once at most.' : '';
+      logger.error(`package-deployments: ${lost.deployments.length} feed deployment record(s) lost: ${why}.${maybe}`, { reason: lost.reason });
       report.emit(LOST_EVENT, lost);
     },
   });

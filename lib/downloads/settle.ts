@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { Privileges } from '../auth/privileges';
+import { randomUUID } from 'node:crypto';
 import { extractCredentials } from '../http/credentials';
 import { formatProblems } from '../http/errors';
 import { requestPath } from '../http/request-path';
@@ -56,7 +57,14 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   let principal: Principal | null = ctx.principalOf(req) ?? null;
   if (principal === null && ctx.auth) {
     await ctx.initAuth();
-    const authenticated = await ctx.auth.authenticate(extractCredentials(req), req);
+    let credentials;
+    try {
+      credentials = extractCredentials(req);
+    } catch (err) {
+      // A credential given twice: refused, as the router refuses it.
+      return skip(req, intake, 'unauthorized', err instanceof Error ? err.message : String(err), { status });
+    }
+    const authenticated = await ctx.auth.authenticate(credentials, req);
     if (authenticated === false) return skip(req, intake, 'unauthorized', 'the credentials presented were refused by the auth adapter.', { status });
     principal = authenticated ?? null;
     if (!(await ctx.auth.authorize(principal, Privileges.Record, feedName))) {
@@ -80,5 +88,8 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   if (!result.ok) {
     return skip(req, intake, 'invalid_package', `the package read from the URL is not valid: ${formatProblems(result.problems).replace(/\n/g, ' ')}`, { status, problems: result.problems });
   }
+  // The record's identity, given at intake: the writer's retries can never store it twice.
+  result.deployment.uid = randomUUID();
+  if (intake.removed) result.deployment.removed = true;
   ctx.queue.enqueue(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
 }

@@ -12,6 +12,10 @@ export type DeploymentErrorCode =
   | 'forbidden'
   | 'feed_not_found'
   | 'bad_query'
+  | 'bad_request'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_reused'
+  | 'not_found'
   | 'storage_unavailable'
   | 'storage_failed'
   | 'internal'
@@ -87,6 +91,22 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Codes and messages of failures that happen before anything reaches the database (the connection was
+ * refused, none could be had from the pool, the SQLite file cannot be opened, the writer is full): a
+ * write that failed so is certainly not stored. Any other unavailability (a reset, a connection
+ * terminated mid-query) may have come after the database committed.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'SQLITE_CANTOPEN', '57P03', '53300', 'PD_WRITER_FULL']);
+const NOT_SENT_MESSAGE = /Knex: Timeout acquiring a connection|connect ECONNREFUSED|Cannot open database because the directory does not exist|unable to open database file/i;
+
+/** True when a failed write certainly stored nothing (it never reached the database). */
+export function certainlyNotStored(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code && NOT_SENT_CODES.has(code)) return true;
+  return NOT_SENT_MESSAGE.test(err instanceof Error ? err.message : '');
+}
+
 /** True when `err` says the store could not be reached (as opposed to rejecting the data). */
 export function isUnavailable(err: unknown): boolean {
   const code = errorCode(err);
@@ -112,10 +132,15 @@ export function storageError(err: unknown, retryAfterSeconds = 5): DeploymentErr
   }
   reason = reason.split('\n')[0]!.slice(0, 300);
   if (isUnavailable(err)) {
+    // The truth about what may have been stored: nothing, when the write never reached the database;
+    // otherwise the connection may have broken after the database committed.
+    const outcome = certainlyNotStored(err)
+      ? 'Nothing was recorded; retry later.'
+      : 'The record may have been stored (the connection broke while it was being written); retry later with the same Idempotency-Key header, so that it is stored once.';
     return new DeploymentError(
       503,
       'storage_unavailable',
-      `The deployment store is unavailable${code ? ` (${code})` : ''}: ${reason}. Nothing was recorded; retry later.`,
+      `The deployment store is unavailable${code ? ` (${code})` : ''}: ${reason}. ${outcome}`,
       { headers: { 'Retry-After': String(retryAfterSeconds) }, cause: err },
     );
   }

@@ -11,6 +11,7 @@ import { RECORD_COLUMNS } from '../read/export';
 import { MAX_PAGE_SIZE } from '../store/queries';
 import { advisoryPaths, ADVISORY_SCHEMAS } from './advisory-paths';
 import { webhookAdminPaths, WEBHOOK_SCHEMAS } from './webhook-paths';
+import { lifecyclePaths, LIFECYCLE_SCHEMAS } from './lifecycle-paths';
 
 /** Where the router serves the document, under the read API's path. */
 export const OPENAPI_PATH = '/api/package-deployment/openapi.json';
@@ -37,7 +38,7 @@ const ERRORS = {
   unsupported: text('The Content-Type (or its charset) is not JSON or a form.'),
   serverError: text('An unexpected error: its message, never a stack trace.'),
   unavailable: {
-    ...text('The store is unreachable; nothing was stored or read. Retry after `Retry-After` seconds.'),
+    ...text('The store is unreachable; retry after `Retry-After` seconds. The text says "Nothing was recorded" when the write never reached the database, else that the record may have been stored (retry with the same Idempotency-Key to store it once).'),
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } } },
   },
 };
@@ -74,6 +75,9 @@ function deploymentInput(form: boolean): Record<string, unknown> {
       ...(f.name === 'PackageName' ? { description: 'An npm scoped name (`@scope/name`) with no GroupName is stored as group `@scope`, package `name`.' } : {}),
     };
   }
+  properties.Removed = form
+    ? { type: 'string', enum: ['true', 'false'], description: 'Ours, not ProGet\'s: true makes this a removal record (the package was removed from the target).' }
+    : { type: ['boolean', 'string'], description: 'Ours, not ProGet\'s: true makes this a removal record (the package was removed from the target).' };
   properties[form ? 'key' : 'API_Key'] = { type: 'string', description: 'An API key (a credential, never stored).' };
   return {
     type: 'object',
@@ -143,6 +147,13 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
     operationId: 'recordDeployment',
     summary: 'Records one deployment (ProGet\'s Package Deployments API).',
     description: 'Answered 200 only once the record is committed. A body with no Content-Type is read as a form.',
+    parameters: [{
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: 'IETF httpapi draft: the same key and payload replay the first answer (nothing stored); another payload is 422; while the first is in flight, 409. Scoped to the caller, kept 24 h by default. 1 to 255 printable ASCII characters, quoted or bare.',
+      schema: { type: 'string', maxLength: 257 },
+    }],
     requestBody: {
       required: true,
       content: {
@@ -151,12 +162,14 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
       },
     },
     responses: {
-      200: { description: 'Committed to the store. Empty body.' },
+      200: { description: 'Committed to the store (or, with an Idempotency-Key used before with this payload, the first answer replayed). Empty body.' },
       400: ERRORS.badRequest,
       403: ERRORS.forbidden,
       404: ERRORS.notFound,
+      409: { ...text('A request with the same Idempotency-Key is still being processed; retry after `Retry-After`.'), headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 } } } },
       413: ERRORS.tooLarge,
       415: ERRORS.unsupported,
+      422: text('The Idempotency-Key was used before with another payload.'),
       500: ERRORS.serverError,
       503: ERRORS.unavailable,
     },
@@ -176,6 +189,7 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
     },
   };
   Object.assign(paths, advisoryPaths('/api/package-deployment', ERRORS, SECURITY));
+  Object.assign(paths, lifecyclePaths('/api/package-deployment', ERRORS, SECURITY));
   if (options.webhooks) Object.assign(paths, webhookAdminPaths('/api/package-deployment', ERRORS, [{ ApiKeyHeader: [] }, { ApiKeyQuery: [] }, { BasicApiKey: [] }]));
   if (historyPath !== false) {
     const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
@@ -218,6 +232,7 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
       },
       schemas: {
         ...ADVISORY_SCHEMAS,
+        ...LIFECYCLE_SCHEMAS,
         ...(options.webhooks ? WEBHOOK_SCHEMAS : {}),
         ErrorText: { type: 'string', description: 'A human-readable reason; for 400, one problem a line.' },
         AdvisoryForm: {
@@ -249,6 +264,7 @@ export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<st
             Description: { type: 'string' },
             Url: { type: ['string', 'null'] },
             ReceivedAt: { type: 'string', format: 'date-time' },
+            Removed: { type: 'boolean', description: 'True for a removal record (this library\'s extension, not ProGet\'s).' },
           },
         },
         RecordPage: {

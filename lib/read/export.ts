@@ -16,12 +16,15 @@ export const EXPORT_CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = Obje
   ndjson: 'application/x-ndjson; charset=utf-8',
 });
 
-/** The columns of a record on the wire, in order (the record endpoint's PascalCase names, plus Id and ReceivedAt). */
+/**
+ * The columns of a record on the wire, in order (the record endpoint's PascalCase names, plus Id,
+ * ReceivedAt and Removed: `true` for a removal record, this library's extension).
+ */
 export const RECORD_COLUMNS = [
-  'Id', 'Date', 'FeedName', 'GroupName', 'PackageName', 'Version', 'Target', 'Application', 'UserName', 'Description', 'Url', 'ReceivedAt',
+  'Id', 'Date', 'FeedName', 'GroupName', 'PackageName', 'Version', 'Target', 'Application', 'UserName', 'Description', 'Url', 'ReceivedAt', 'Removed',
 ] as const;
 
-export type WireRecord = Record<(typeof RECORD_COLUMNS)[number], string | null>;
+export type WireRecord = Record<Exclude<(typeof RECORD_COLUMNS)[number], 'Removed'>, string | null> & { Removed: boolean };
 
 /** A record as the read API answers it: PascalCase, dates as ISO 8601 UTC, `null` for no group or URL. */
 export function toWire(r: DeploymentRecord): WireRecord {
@@ -38,6 +41,7 @@ export function toWire(r: DeploymentRecord): WireRecord {
     Description: r.description,
     Url: r.url ?? null,
     ReceivedAt: r.receivedAt.toISOString(),
+    Removed: r.removed === true,
   };
 }
 
@@ -62,7 +66,7 @@ export function csvCell(value: string | null): string {
 export const csvHeader = (): string => `${RECORD_COLUMNS.join(',')}\r\n`;
 export const csvLine = (r: DeploymentRecord): string => {
   const wire = toWire(r);
-  return `${RECORD_COLUMNS.map((c) => csvCell(wire[c])).join(',')}\r\n`;
+  return `${RECORD_COLUMNS.map((c) => csvCell(c === 'Removed' ? String(wire.Removed) : wire[c])).join(',')}\r\n`;
 };
 export const ndjsonLine = (r: DeploymentRecord): string => `${JSON.stringify(toWire(r))}\n`;
 

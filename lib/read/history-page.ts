@@ -8,10 +8,11 @@ import type { NextFunction, Request, Response } from 'express';
 import { isHttpUrl } from '../record/deployment';
 import { splitScopedName } from '../record/scoped-name';
 import { DeploymentError } from '../http/errors';
+import { extractCredentials } from '../http/credentials';
 import { authorizeRead, principalOf } from './authorize';
 import type { ReadContext } from './context';
 import { listFrom } from './from-store';
-import { rawQuery, readParameters, toReadRequest } from './parameters';
+import { badQuery, rawQuery, readParameters, toReadRequest } from './parameters';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 
 /** The page's own parameters (its path gives feed, package and, optionally, version). */
@@ -49,7 +50,7 @@ export interface HistoryPageModel {
   path: string;
   /** The read API's path, for the export links. */
   apiPath: string;
-  /** `key` when it came in the query string, so links keep working. */
+  /** `key` when the request's credential came in the query string, so links keep working; else none. */
   key?: string;
   /** Per record id, how its webhook notifications stand (records without any are left out). */
   notifications?: Record<string, { delivered: number; pending: number; failed: number }>;
@@ -71,7 +72,7 @@ function notificationsLine(n: { delivered: number; pending: number; failed: numb
 }
 
 function detailsCell(r: DeploymentRecord, notifications?: HistoryPageModel['notifications']): string {
-  return `<td class="details"><div class="line"><span class="target">${escapeHtml(r.target)}</span> on <time datetime="${escapeHtml(r.date.toISOString())}">${escapeHtml(displayDate(r.date))}</time> by <span class="user">${escapeHtml(r.userName)}</span></div>` +
+  return `<td class="details"><div class="line">${r.removed ? '<strong class="removal">Removed</strong> from ' : ''}<span class="target">${escapeHtml(r.target)}</span> on <time datetime="${escapeHtml(r.date.toISOString())}">${escapeHtml(displayDate(r.date))}</time> by <span class="user">${escapeHtml(r.userName)}</span></div>` +
     (r.description ? `<div class="description">${escapeHtml(r.description)}</div>` : '') + notificationsLine(notifications?.[r.id]) + '</td>';
 }
 
@@ -221,6 +222,8 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
       const request = toReadRequest(values, problems);
 
       const principal = await principalOf(ctx, req);
+      // The credential this request used, when it was not the host's own login.
+      const credentials = ctx.hostPrincipal?.(req) ? null : extractCredentials(req);
       const model: HistoryPageModel = {
         feed: feedParam,
         packageName,
@@ -230,11 +233,13 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
         scheme: '',
         path: `${req.baseUrl}${req.path}`,
         apiPath: `${req.baseUrl}${apiPath}`,
-        key: params.get('key') ?? undefined,
+        // Echoed into the page's links and form only when it is the credential this request used (so a
+        // browser that came with ?key= can filter and page); never when another credential was used.
+        key: credentials?.type === 'apiKey' && credentials.source === 'query' ? credentials.key : undefined,
       };
       let status = 200;
       try {
-        if (problems.length > 0) throw new DeploymentError(400, 'bad_query', problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
+        if (problems.length > 0) throw badQuery(problems);
         const query = await authorizeRead(ctx, principal, request);
         model.feed = query.feedName!;
         model.scheme = ctx.schemeFor(model.feed).name;

@@ -32,12 +32,15 @@ export function readParameters(params: URLSearchParams, allowed: readonly string
   const byLower = new Map(allowed.map((p) => [p.toLowerCase(), p] as const));
   const values = new Map<string, string>();
   const problems: Problem[] = [];
+  let unknown = 0;
   for (const [name, value] of params) {
     const lower = name.toLowerCase();
     if (lower === 'key') continue;
     const canonical = byLower.get(lower);
     if (!canonical) {
-      problems.push({ field: name, message: `unknown parameter; known ones: ${allowed.join(', ')}.` });
+      // The known names are listed once, on the first unknown one: 2,000 unknown parameters answer a
+      // short 400, not 2,000 copies of the list (badQuery caps the number of lines too).
+      problems.push({ field: shortName(name), message: unknown++ === 0 ? `unknown parameter; known ones: ${allowed.join(', ')}.` : 'unknown parameter.' });
       continue;
     }
     if (values.has(canonical)) {
@@ -49,8 +52,20 @@ export function readParameters(params: URLSearchParams, allowed: readonly string
   return { values, problems };
 }
 
+/** A parameter name as a problem names it: at most 64 characters. */
+function shortName(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 61)}...` : name;
+}
+
+/** Problems listed in a 400 at most; the rest are counted. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** A 400 listing the problems, one a line: at most {@link MAX_LISTED_PROBLEMS}, then how many more. */
 export function badQuery(problems: readonly Problem[]): DeploymentError {
-  return new DeploymentError(400, 'bad_query', formatProblems(problems), { problems });
+  const listed = problems.length > MAX_LISTED_PROBLEMS
+    ? [...problems.slice(0, MAX_LISTED_PROBLEMS), { message: `... and ${problems.length - MAX_LISTED_PROBLEMS} more problems.` }]
+    : problems;
+  return new DeploymentError(400, 'bad_query', formatProblems(listed), { problems: listed });
 }
 
 /** A checked read request: the store query (feed not yet authorized), and how to answer. */

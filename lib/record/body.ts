@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { fieldNamed } from './deployment';
 import { DeploymentError, invalidDeployment } from '../http/errors';
 import { duplicateRootKeys } from './json-keys';
+import { REMOVED_FIELD } from './removal';
 
 function mediaType(req: Request): string | undefined {
   const header = req.headers['content-type'];
@@ -33,6 +34,7 @@ function checkUtf8(buf: Buffer, encoding: string): void {
 /** The field (or credential) a JSON root key names, for duplicate detection; `undefined` for other keys. */
 function jsonFieldName(key: string): string | undefined {
   if (key === 'API_Key') return key;
+  if (key.toLowerCase() === REMOVED_FIELD.toLowerCase()) return REMOVED_FIELD;
   return fieldNamed(key)?.name;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The record endpoint, `POST /api/package-deployment/` (wire contract, section 1): HTTP in → body →
- * credentials → the auth adapter decides → feed resolved → validator → batch writer → store → 200
- * (only after the commit) → `deployed`.
+ * credentials → the auth adapter decides → feed resolved → validator → the record's identity (uid) →
+ * [Idempotency-Key claimed] → batch writer → store → 200 (only after the commit) → `deployed`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Privileges } from '../auth/privileges';
@@ -13,6 +13,18 @@ import type { BatchWriter } from '../write/batch-writer';
 import { deploymentBodyParser } from './body';
 import { ANONYMOUS, pickFields } from './deployment';
 import type { Validator } from './validate';
+import { randomUUID } from 'node:crypto';
+import {
+  callerScope,
+  duplicateUid,
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS,
+  idempotencyId,
+  idempotencyKeyOf,
+  idempotentUid,
+  payloadFingerprint,
+} from './idempotency';
+import { removedOf } from './removal';
 import type { AuthAdapter, DeployedContext, DeploymentEvents, DeploymentRecord, DeploymentStore, Logger, Principal } from '../types';
 
 /** The path of the record endpoint and of the read API. */
@@ -33,6 +45,12 @@ export interface RecordContext {
   retryAfterSeconds: number;
   initStore(): Promise<void>;
   initAuth(): Promise<void>;
+  /** The store that keeps `Idempotency-Key`s (the router's store; `store` may be a writer's wrapper of it). */
+  keyStore: DeploymentStore;
+  /** `Idempotency-Key` claims in the store, and how long a key is kept; `false`: keys only give the uid. */
+  idempotency: false | { expiresAfterMs: number };
+  /** The duplicate rule: equal records (feed, group, package, version, target, date) are stored once. */
+  ignoreDuplicates: boolean;
   /** The principal the host's own login established (the router's `principal` option), if any. */
   hostPrincipal?: (req: Request) => Principal | null | undefined;
 }
@@ -42,6 +60,24 @@ function feedNameOf(body: unknown): string | undefined {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const value = pickFields(body).values.get('FeedName');
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/**
+ * Releases a claimed key after a failure, in the background, trying again for a while: the failure is
+ * often the database connection itself, and a key left claimed would answer the client's retry 409
+ * until it is taken over (IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS).
+ */
+function releaseKey(store: DeploymentStore, keyId: string, claim: string): void {
+  void (async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await store.settleIdempotencyKey!(keyId, claim, null);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  })();
 }
 
 /** The body parsers and the handler of the record endpoint, to mount at `POST {RECORD_PATH}`. */
@@ -67,24 +103,80 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       if (requestedFeed !== undefined && !(await ctx.auth.authorize(principal, Privileges.Record, requestedFeed))) throw forbidden();
 
       const result = ctx.validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
-      if (!result.ok) throw invalidDeployment(result.problems);
+      const removal = removedOf(req.body);
+      if (!result.ok || removal.problem) throw invalidDeployment([...(result.problems ?? []), ...(removal.problem ? [removal.problem] : [])]);
       const deployment = result.deployment;
+      if (removal.removed) deployment.removed = true;
 
       if (requestedFeed !== deployment.feedName && !(await ctx.auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
       const feed = await ctx.resolveFeed(deployment.feedName);
       if (feed === undefined) throw feedNotFound(deployment.feedName);
       deployment.feedName = feed;
 
-      let stored;
+      // The record's identity, given here at intake: a retried write of it can never store it twice.
+      const key = idempotencyKeyOf(req.headers['idempotency-key']);
+      const keyId = key !== undefined ? idempotencyId(callerScope(principal), key) : undefined;
+      const fingerprint = keyId !== undefined ? payloadFingerprint(req.body) : '';
+      deployment.uid = ctx.ignoreDuplicates ? duplicateUid(deployment) : keyId !== undefined ? idempotentUid(keyId, fingerprint) : randomUUID();
+
+      const { keyStore: store, idempotency } = ctx;
+      const claimed = keyId !== undefined && idempotency !== false && store.claimIdempotencyKey !== undefined && store.settleIdempotencyKey !== undefined;
+      const fromStore = async <T>(run: () => T | Promise<T>): Promise<T> => {
+        try {
+          await ctx.initStore();
+          return await run();
+        } catch (err) {
+          throw storageError(err, ctx.retryAfterSeconds);
+        }
+      };
+      const claim = randomUUID();
+      if (claimed) {
+        const now = new Date();
+        let state;
+        try {
+          state = await fromStore(() => store.claimIdempotencyKey!({
+            id: keyId,
+            fingerprint,
+            claim,
+            now,
+            expiresAt: new Date(now.getTime() + idempotency.expiresAfterMs),
+            staleBefore: new Date(now.getTime() - IDEMPOTENCY_IN_FLIGHT_TIMEOUT_MS),
+          }));
+        } catch (err) {
+          // The claim may have been stored before the connection broke: release it (only ours).
+          releaseKey(store, keyId, claim);
+          throw err;
+        }
+        if (state.state !== 'claimed' && state.fingerprint !== fingerprint) {
+          throw new DeploymentError(422, 'idempotency_key_reused', `${IDEMPOTENCY_HEADER}: this key was used with a different payload; use a new key for a new deployment.`);
+        }
+        if (state.state === 'in_flight') {
+          throw new DeploymentError(409, 'idempotency_key_in_use', `${IDEMPOTENCY_HEADER}: a request with this key is still being processed; retry once it has been answered.`, { headers: { 'Retry-After': '1' } });
+        }
+        if (state.state === 'done') {
+          // The first answer, replayed: nothing is stored, no event fires.
+          res.status(state.status).end();
+          return;
+        }
+      }
+
+      let stored: DeploymentRecord;
       try {
-        await ctx.initStore();
-        stored = await ctx.writer.write(deployment);
+        stored = await fromStore(() => ctx.writer.write(deployment));
+        if (claimed) await fromStore(() => store.settleIdempotencyKey!(keyId, claim, { status: 200, recordId: stored.id }));
       } catch (err) {
-        throw storageError(err, ctx.retryAfterSeconds);
+        // The key is released, so that the client may retry with it; the record's uid keeps that retry
+        // from storing it twice.
+        if (claimed) releaseKey(store, keyId, claim);
+        throw err;
       }
       // 200 only now: the store has committed the record.
       res.status(200).end();
-      if (stored) emitDeployed(ctx.events, ctx.logger, ctx.onRecorded, stored, { source: 'api', principal });
+      // A record the store already had (the duplicate rule, the retry of a write whose answer was lost)
+      // was announced when it was first stored: the event fires once per stored record.
+      if (stored.receivedAt.getTime() === deployment.receivedAt.getTime()) {
+        emitDeployed(ctx.events, ctx.logger, ctx.onRecorded, stored, { source: 'api', principal });
+      }
     } catch (err) {
       next(err);
     }

@@ -4,8 +4,8 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
-import { isMysql, isSqlite } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, KeyInterval, NewDeployment, PackageRef, VersionScheme, VersionSchemeSetting } from '../types';
+import { isSqlite } from '../knex/dialect';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, KeyInterval, NewDeployment, PackageRef, PurgePolicy, PurgeResult, VersionScheme, VersionSchemeSetting } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { packageKey } from '../advisories/package-keys';
@@ -13,6 +13,9 @@ import { migrateDeploymentStore } from './migrations';
 import { readKnexStoreOptions } from './store-options';
 import { countRows, currentByPackageKey, listPage, streamRows, type PackageOfEcosystemQuery } from './queries';
 import { fromRow, toRow, type DeploymentRow } from './rows';
+import { knexIdempotency } from './idempotency';
+import { insertOnce, retryDeadlocksOf, type Inserted } from './insert';
+import { purgeRecords } from './purge';
 import { DEPLOYMENTS_TABLE } from './tables';
 import { checkOptionKeys } from '../options';
 import { createWorkerStore, type WorkerStoreConfig } from './worker/proxy';
@@ -117,6 +120,11 @@ export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore
   packageKeyOf(feedName: string, groupName: string, packageName: string): string;
   /** The version key the store gives `version` in `feedName` ("~" when its scheme cannot key it). */
   versionKeyOf(feedName: string, version: string): string;
+  claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyState>;
+  settleIdempotencyKey(id: string, claim: string, outcome: IdempotencyOutcome | null): Promise<void>;
+  purge(policy: PurgePolicy): Promise<PurgeResult>;
+  getRecord(id: string): Promise<DeploymentRecord | undefined>;
+  deleteRecord(id: string): Promise<DeploymentRecord | undefined>;
   init(): Promise<void>;
   close(): Promise<void>;
 }
@@ -222,17 +230,9 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
   const owned = options.owned;
   const deadline = <T>(promise: Promise<T>, what: string): Promise<T> => (options.timeoutMs === undefined ? promise : withDeadline(promise, options.timeoutMs, what));
   let inserter: SqliteInserter | undefined;
-  const mysql = isMysql(db);
-  // MySQL/MariaDB has no RETURNING; a multi-row INSERT's ids are consecutive from LAST_INSERT_ID()
-  // unless innodb_autoinc_lock_mode is 2 ("interleaved"), where rows are inserted one at a time.
-  let mysqlConsecutiveIds = false;
 
   async function prepare(): Promise<void> {
     if (options.migrate) await migrateDeploymentStore(db);
-    if (mysql) {
-      const [rows] = (await db.raw('SELECT @@innodb_autoinc_lock_mode AS mode')) as [Array<{ mode: number | string }>];
-      mysqlConsecutiveIds = Number(rows[0]?.mode) !== 2;
-    }
   }
 
   // On failure (database down at start) the attempt is forgotten, so the next call tries again.
@@ -253,62 +253,65 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     return builtIn(scheme) && scheme.name === range.scheme ? range.keys : undefined;
   };
 
-  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 13 values a row stay under every parameter limit. */
+  /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 15 values a row stay under every parameter limit. */
   const chunkSize = isSqlite(db) ? 500 : 1000;
 
-  async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
-    const ids: number[] = [];
-    for (let i = 0; i < rows.length; i += chunkSize) ids.push(...(await insertRows(trx, rows.slice(i, i + chunkSize))));
-    return ids;
+  /** The idempotent INSERT (insert.ts) of any number of rows, in chunks, on `trx` (no deadlock retry: the caller retries the transaction). */
+  async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<Inserted> {
+    const all: Inserted = { rows: [], inserted: [] };
+    for (let i = 0; i < rows.length; i += chunkSize) {
+      const part = await insertOnce(trx, rows.slice(i, i + chunkSize), { retry: false });
+      all.rows.push(...part.rows);
+      all.inserted.push(...part.inserted);
+    }
+    return all;
   }
 
-  async function insertRows(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<number[]> {
-    if (!mysql) {
-      const inserted = (await trx(DEPLOYMENTS_TABLE).insert(rows).returning('id')) as Array<{ id: number | string } | number>;
-      return inserted.map((r) => Number(typeof r === 'object' ? r.id : r));
-    }
-    if (mysqlConsecutiveIds) {
-      const [first] = (await trx(DEPLOYMENTS_TABLE).insert(rows)) as number[];
-      return rows.map((_, i) => Number(first) + i);
-    }
-    const ids: number[] = [];
-    for (const row of rows) {
-      const [id] = (await trx(DEPLOYMENTS_TABLE).insert(row)) as number[];
-      ids.push(Number(id));
-    }
-    return ids;
-  }
-
-  // Webhooks: deliveries are written in the records' transaction (lib/webhooks/outbox-store.ts).
+  // Webhooks: when a target wants a batch, one intent row is written in the records' transaction
+  // (lib/webhooks/outbox-store.ts); the delivery worker expands it into deliveries later.
   const outbox = createKnexOutbox(db, init);
-  const { deliveriesFor, insertDeliveries, hasTargets: _hasTargets, ...webhookMethods } = outbox;
+  const { intentFor, insertIntent, activeTargets, ...webhookMethods } = outbox;
 
   async function record(deployments: readonly NewDeployment[]): Promise<DeploymentRecord[]> {
     if (deployments.length === 0) return [];
     await init();
     const rows = deployments.map((d) => toRow(d, keyOf(d.feedName, d.version), packageKeyOf(d.feedName, d.groupName ?? '', d.packageName)));
-    if (await outbox.hasTargets()) {
-      // Some webhook target may want these records: records and their deliveries commit together.
-      return db.transaction(async (trx) => {
-        const ids = await insertChunked(trx, rows);
-        const records = rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
-        await insertDeliveries(trx, await deliveriesFor(records));
-        return records;
-      });
-    }
+    // Every write skips a record whose uid is already stored and answers the stored one (insert.ts), so a
+    // batch written again after a failure whose outcome is unknown stores nothing twice.
+    // Webhook targets, read before any transaction (on SQLite a transaction holds the only connection).
+    // Only the records a write inserted get an intent: a retried batch sends no webhook twice.
+    const targets = await activeTargets();
+    const intentOf = targets.length === 0
+      ? undefined
+      : (inserted: DeploymentRow[]) => intentFor(inserted.map((r) => ({ id: String(r.id), feedName: r.feed_name })), targets, inserted.map((r) => r.removed === true || Number(r.removed) === 1));
     if (options.sqliteFile !== undefined) {
-      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per batch.
+      // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per
+      // batch (holding the webhook intent too).
       inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
-      const ids = inserter.insert(rows);
-      return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+      return inserter.insert(rows, intentOf).map(fromRow);
+    }
+    if (intentOf) {
+      // Some webhook target may want these records: records and their intent commit together.
+      return retryDeadlocksOf(() => db.transaction(async (trx) => {
+        const written = await insertChunked(trx, rows);
+        const intent = intentOf(written.rows.filter((_, i) => written.inserted[i]));
+        if (intent) await insertIntent(trx, intent);
+        return written.rows.map(fromRow);
+      }));
     }
     // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
     // BEGIN/COMMIT saves two round trips per batch (the batch writer's throughput on PostgreSQL is bounded
-    // by them). MySQL's "interleaved" id mode, and batches larger than one INSERT takes, need several
-    // statements, so a transaction.
-    const single = rows.length <= chunkSize && !(mysql && !mysqlConsecutiveIds);
-    const ids = single ? await insertRows(db, rows) : await db.transaction((trx) => insertChunked(trx, rows));
-    return rows.map((row, i) => fromRow({ ...row, id: ids[i]! }));
+    // by them). Batches larger than one INSERT takes need several statements, so a transaction.
+    if (rows.length <= chunkSize) return (await insertOnce(db, rows)).rows.map(fromRow);
+    return (await retryDeadlocksOf(() => db.transaction((trx) => insertChunked(trx, rows)))).rows.map(fromRow);
+  }
+
+  const keys = knexIdempotency(db);
+
+  async function recordById(id: string): Promise<DeploymentRecord | undefined> {
+    if (!/^\d{1,18}$/.test(id)) return undefined;
+    const row = (await db(DEPLOYMENTS_TABLE).where('id', Number(id)).first()) as DeploymentRow | undefined;
+    return row ? fromRow(row) : undefined;
   }
 
   /** A stream whose every batch (one query) has the deadline. */
@@ -326,6 +329,17 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     current: (query) => deadline(init().then(() => listPage(db, { ...query, current: true }, keysFor(query))), 'a query'),
     stream: streamWithDeadline,
     count: (query) => deadline(init().then(() => countRows(db, query, keysFor(query))), 'a count'),
+    claimIdempotencyKey: (claim: IdempotencyClaim) => deadline(init().then(() => keys.claim(claim)), 'an Idempotency-Key'),
+    settleIdempotencyKey: (id: string, claim: string, outcome: IdempotencyOutcome | null) => deadline(init().then(() => keys.settle(id, claim, outcome)), 'an Idempotency-Key'),
+    // A purge runs as long as it takes (bounded statements, each short): no deadline on the whole.
+    purge: (policy: PurgePolicy) => init().then(() => purgeRecords(db, policy)),
+    getRecord: (id: string) => deadline(init().then(() => recordById(id)), 'a query'),
+    async deleteRecord(id: string): Promise<DeploymentRecord | undefined> {
+      const record = await deadline(init().then(() => recordById(id)), 'a query');
+      if (!record) return undefined;
+      const n = Number(await deadline(Promise.resolve(db(DEPLOYMENTS_TABLE).where('id', Number(id)).delete()), 'a delete'));
+      return n > 0 ? record : undefined;
+    },
     versionKeyOf: keyOf,
     packageKeyOf,
     versionSchemeOf: (feed: string) => schemeFor(feed).name,

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { isMysql, isPostgres } from '../knex/dialect';
 import { createMigrator, type MigrateOptions, type Migration } from '../knex/migrator';
 import { readMigrateOptions, readPendingArguments, readRollbackOptions } from '../knex/migrate-options';
-import { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './tables';
+import { DEPLOYMENTS_TABLE, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE } from './tables';
 import { WEBHOOK_MIGRATIONS } from '../webhooks/migrations';
 
 export type { MigrateOptions, Migration } from '../knex/migrator';
@@ -116,6 +116,67 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   // 030-039: the webhook outbox (lib/webhooks/migrations.ts).
+  {
+    // Every record gets an identity; a unique index makes a write of the same record again (a batch
+    // retried after a connection broke as it committed) store nothing. Older rows keep NULL, which a
+    // unique index allows any number of times on every database.
+    name: '020_record_uid',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.string('uid', 64).nullable();
+        t.unique(['uid'], { indexName: 'package_deployments_uid_idx' });
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropUnique(['uid'], 'package_deployments_uid_idx');
+      });
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropColumn('uid');
+      });
+    },
+  },
+  {
+    // Removal records: the package was removed from the target (this library's extension).
+    name: '021_removal_records',
+    async up(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.boolean('removed').notNullable().defaultTo(false);
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DEPLOYMENTS_TABLE, (t) => {
+        t.dropColumn('removed');
+      });
+    },
+  },
+  {
+    // Idempotency-Key: one row per (caller, key), holding a fingerprint of the request and, once
+    // answered, the answer to replay; rows expire (expires_at) and are deleted lazily.
+    name: '022_idempotency_keys',
+    async up(knex) {
+      await knex.schema.createTable(IDEMPOTENCY_TABLE, (t) => {
+        if (isMysql(knex)) {
+          t.charset('utf8mb4');
+          t.collate('utf8mb4_bin');
+        }
+        // SHA-256 (hex) of the caller's scope and the key: fixed width, whatever the key's length.
+        t.string('id', 64).primary();
+        t.string('fingerprint', 64).notNullable();
+        // The claim of the request that holds the key (a random UUID): only it settles or releases it.
+        t.string('claim', 36).notNullable();
+        // 0 while the first request is in flight, else the status answered.
+        t.integer('status').notNullable().defaultTo(0);
+        t.string('record_id', 32).nullable();
+        t.string('created_at', 24).notNullable();
+        t.string('expires_at', 24).notNullable();
+        t.index(['expires_at'], 'package_deployment_idempotency_expiry_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists(IDEMPOTENCY_TABLE);
+    },
+  },
   ...WEBHOOK_MIGRATIONS,
   {
     // Feed-wide history and exports (`feed_name = ? ORDER BY deployed_at DESC, id DESC`) read this index

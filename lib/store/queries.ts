@@ -51,7 +51,9 @@ export function applyFilters(q: Knex.QueryBuilder, query: DeploymentQuery): Knex
   if (query.target !== undefined) q.where('target', query.target);
   if (query.targetPrefix !== undefined && query.targetPrefix !== '') {
     // substr, not LIKE: case-sensitive and free of wildcard escaping on all three databases.
-    q.whereRaw('substr(??, 1, ?) = ?', ['target', query.targetPrefix.length, query.targetPrefix]);
+    // The length in characters (code points), as the databases count them; not in UTF-16 units, which
+    // count a character outside the Basic Multilingual Plane (😀) twice.
+    q.whereRaw('substr(??, 1, ?) = ?', ['target', [...query.targetPrefix].length, query.targetPrefix]);
   }
   if (query.application !== undefined) q.where('application', query.application);
   if (query.userName !== undefined) q.where('user_name', query.userName);
@@ -75,6 +77,8 @@ export function selectRows(db: Knex, query: DeploymentQuery, keys?: readonly Key
         .from({ n: DEPLOYMENTS_TABLE })
         .whereRaw(`${same} and (n.deployed_at > d.deployed_at or (n.deployed_at = d.deployed_at and n.id > d.id))`),
     );
+    // A target whose latest record is a removal no longer runs the package.
+    q.where('d.removed', false);
   }
   return q;
 }

@@ -1,4 +1,5 @@
 /** Mapping between records and the knex store's rows. */
+import { randomUUID } from 'node:crypto';
 import type { DeploymentRecord, NewDeployment } from '../types';
 
 export interface DeploymentRow {
@@ -14,6 +15,10 @@ export interface DeploymentRow {
   url: string | null;
   deployed_at: string;
   received_at: string;
+  /** The record's identity (migration 020); `null` for rows stored before it. */
+  uid?: string | null;
+  /** A removal record (migration 021): `true`/`1`, else `false`/`0`. */
+  removed?: boolean | number | null;
   /** The version's key in its feed's scheme (see versions/keys.ts); "~" when it has none. */
   version_key?: string;
   /** The package's identity as its ecosystem compares names (advisories/package-keys.ts). */
@@ -33,6 +38,8 @@ export function toRow(d: NewDeployment, versionKey?: string, packageKey?: string
     url: d.url ?? null,
     deployed_at: d.date.toISOString(),
     received_at: d.receivedAt.toISOString(),
+    uid: d.uid ?? randomUUID(),
+    removed: d.removed === true,
   };
   if (versionKey !== undefined) row.version_key = versionKey;
   if (packageKey !== undefined) row.package_key = packageKey;
@@ -54,5 +61,7 @@ export function fromRow(row: DeploymentRow): DeploymentRecord {
   };
   if (row.group_name) record.groupName = row.group_name;
   if (row.url) record.url = row.url;
+  if (row.uid) record.uid = row.uid;
+  if (row.removed === true || Number(row.removed) === 1) record.removed = true;
   return record;
 }

@@ -2,7 +2,14 @@
 export const DEPLOYMENTS_TABLE = 'package_deployments';
 /** The store's own migrations table: sharing the host's `knex_migrations` breaks both (knex issue 5177). */
 export const MIGRATIONS_TABLE = 'package_deployments_migrations';
+/** `Idempotency-Key`s and the answers they replay (migration 022). */
+export const IDEMPOTENCY_TABLE = 'package_deployment_idempotency';
 /** Webhook targets (configured and added at run time), with their signing secrets. */
 export const WEBHOOK_TARGETS_TABLE = 'package_deployments_webhook_targets';
-/** The webhook outbox: one row per record per target, written in the record's transaction. */
+/** Webhook deliveries: one row per record per target, made by the delivery worker from intents. */
 export const WEBHOOK_DELIVERIES_TABLE = 'package_deployments_webhook_deliveries';
+/**
+ * Webhook intents: one row per written batch that some target wants, in the records' transaction (the
+ * durable promise); the delivery worker turns each into delivery rows off the recording path.
+ */
+export const WEBHOOK_INTENTS_TABLE = 'package_deployments_webhook_intents';

@@ -7,7 +7,9 @@ import type { Request } from 'express';
 export type RecordPrivilege = 'Feeds_DownloadPackage';
 /** The privilege needed to read deployment records of a feed. */
 export type ViewPrivilege = 'Feeds_ViewPackage';
-export type Privilege = RecordPrivilege | ViewPrivilege | (string & {});
+/** The privilege needed to purge a feed's records or delete one (ProGet's name). */
+export type DeletePrivilege = 'Feeds_DeletePackage';
+export type Privilege = RecordPrivilege | ViewPrivilege | DeletePrivilege | (string & {});
 
 /** Who is calling, as an auth adapter established it. */
 export interface Principal {

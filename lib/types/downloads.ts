@@ -107,6 +107,12 @@ export interface LostDeployments {
   /** `'store_failed'` after the retries; `'queue_full'` when `batch.maxPending` records were already waiting; `'closed'` after close(). */
   reason: 'store_failed' | 'queue_full' | 'closed';
   error?: unknown;
+  /**
+   * `true` when a write of these records failed in a way that may have come after the database committed
+   * (a connection reset mid-write), and no later write could settle it: they may be stored (once: their
+   * `uid` keeps a retry from storing them twice). `false` or absent: they are certainly not stored.
+   */
+  maybeStored?: boolean;
 }
 
 /** What the `deployment-warning` event carries: the record was made, with a value replaced. */

@@ -35,6 +35,20 @@ export interface NewDeployment {
   date: Date;
   /** When this library received the record (UTC). */
   receivedAt: Date;
+  /**
+   * The record's identity, at most 64 characters. A store keeps at most one record per `uid`: writing a
+   * record whose `uid` is already stored (a retried batch, a retried request) stores nothing new and
+   * answers the stored record. The router and the feed middleware set it when a record comes in (a
+   * random UUID, or one derived from an `Idempotency-Key` or the duplicate rule); the knex store gives a
+   * random one to a record without. Defaults to a random UUID.
+   */
+  uid?: string;
+  /**
+   * `true` for a removal record (this library's extension, not ProGet's): the package was removed from
+   * the target. It stays in the history; "running now" no longer lists the package on that target.
+   * Defaults to `false` (a deployment).
+   */
+  removed?: boolean;
 }
 
 /** A stored deployment. */

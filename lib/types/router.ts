@@ -7,6 +7,7 @@ import type { DeploymentRecord, FieldLimits } from './record';
 import type { BatchOptions, DeployedContext, DeploymentEvents, FeedCatalogue, Logger } from './shared';
 import type { DeploymentStore } from './store';
 import type { VersionSchemeSetting } from './versions';
+import type { RetentionOptions } from './lifecycle';
 
 export interface DeploymentRouterOptions {
   /** Where records are kept. Defaults to `createKnexStore()`: an SQLite file `package-deployments.sqlite`. */
@@ -79,4 +80,23 @@ export interface DeploymentRouterOptions {
    * with an outbox (`createKnexStore()`). Defaults to none.
    */
   webhooks?: import('../webhooks/types').WebhookOptions;
+  /**
+   * `Idempotency-Key` on the record endpoint: how long a key is kept (and its first answer replayed).
+   * `false` stops claiming keys in the store; a key then still gives the record its `uid`, so a retry
+   * stores it once. Defaults to `{ expiresAfterMs: 86400000 }` (24 hours).
+   */
+  idempotency?: { expiresAfterMs?: number } | false;
+  /**
+   * The duplicate rule, for tools that cannot send an `Idempotency-Key`: a record equal to a stored one
+   * on feed, group, package, version, target, date (and kind: deployment or removal) is answered 200
+   * and stored once. Records without a `Date` get the time received, so they are never equal. Defaults
+   * to `false` (every record is stored, as ProGet does).
+   */
+  ignoreDuplicates?: boolean;
+  /**
+   * Purges on a schedule: `policy` every `everyMs` milliseconds, for real (not a dry run), dropping
+   * records older than `olderThanMs` when given. Each run is a `purged` event and a log line. Defaults
+   * to none.
+   */
+  retention?: RetentionOptions;
 }

@@ -6,6 +6,8 @@ import type { Principal } from './auth';
 
 /** Where warnings and errors the library cannot answer with go. */
 export interface Logger {
+  /** Audit lines (purges and deletes). Optional; `warn` is used when it is missing. */
+  info?(message: string, meta?: Record<string, unknown>): void;
   warn(message: string, meta?: Record<string, unknown>): void;
   error(message: string, meta?: Record<string, unknown>): void;
 }

@@ -3,6 +3,7 @@
  */
 import type { DeploymentRecord, NewDeployment } from './record';
 import type { VersionRange } from './versions';
+import type { IdempotencyClaim, IdempotencyOutcome, IdempotencyState, PurgePolicy, PurgeResult } from './lifecycle';
 
 /** Which package a query is about. `groupName` `undefined` or `""` means "no group". */
 export interface PackageRef {
@@ -82,5 +83,26 @@ export interface DeploymentStore {
   stream?(query: DeploymentQuery): AsyncIterable<DeploymentRecord>;
   /** How many records match `query` (`limit` and `cursor` ignored). Optional; see `stream`. */
   count?(query: DeploymentQuery): Promise<number>;
+  /**
+   * Claims an `Idempotency-Key` for the first request that uses it, or says how it was used before.
+   * Optional: without it (and `settleIdempotencyKey`), a key still makes a retried record be stored once
+   * (its `uid` derives from the key and the payload), but answers are not replayed and a different
+   * payload under the same key is not detected.
+   */
+  claimIdempotencyKey?(claim: IdempotencyClaim): Promise<IdempotencyState>;
+  /**
+   * Saves the answer of a key this `claim` holds (to replay it), or releases the key (`null`) after a
+   * failure; a key another claim holds is left alone.
+   */
+  settleIdempotencyKey?(id: string, claim: string, outcome: IdempotencyOutcome | null): Promise<void>;
+  /**
+   * Applies a retention policy: a dry run (counts and a sample, nothing deleted) unless
+   * `policy.dryRun === false`. Optional; the purge API and `retention` need it.
+   */
+  purge?(policy: PurgePolicy): Promise<PurgeResult>;
+  /** The record with this id, or `undefined`. Optional; deleting by id needs it. */
+  getRecord?(id: string): Promise<DeploymentRecord | undefined>;
+  /** Deletes the record with this id; answers it, or `undefined` when there was none. Optional. */
+  deleteRecord?(id: string): Promise<DeploymentRecord | undefined>;
   close?(): void | Promise<void>;
 }

@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Logger } from '../types';
 import type { ResolvedWebhookOptions } from './config';
 import { sendDelivery } from './send';
@@ -22,6 +23,18 @@ export interface WebhookDispatcher {
   /** Resolves when no delivery is due (or being sent) by this worker: for tests and benchmarks. */
   idle(): Promise<void>;
 }
+
+/**
+ * Recording comes first. When records were committed in this process during a round and the process is
+ * busy (its event loop busy more than this share of the time since the last round), the worker rests
+ * BACK_SEAT_FACTOR times as long as its round took before the next one: it then takes about a tenth of
+ * the time, and the outbox absorbs the burst. A worker draining a backlog alone, or beside light
+ * recording, runs at full speed; deliveries catch up as soon as the load drops.
+ */
+export const BUSY_UTILIZATION = 0.5;
+export const BACK_SEAT_FACTOR = 9;
+/** The longest rest under load, in milliseconds, so that deliveries keep moving. */
+const MAX_REST_MS = 1000;
 
 /** Claimed per round: enough to keep `concurrency` attempts busy without holding many leases. */
 const claimSize = (concurrency: number) => Math.max(concurrency * 4, 32);
@@ -45,6 +58,8 @@ export function createWebhookDispatcher(store: WebhookOutboxStore, options: Reso
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let nudged = false;
+  /** Commits in this process (each nudges the worker): how the worker knows recording is busy. */
+  let commits = 0;
   let idleWaiters: Array<() => void> = [];
 
   function sleep(ms: number): Promise<void> {
@@ -83,11 +98,21 @@ export function createWebhookDispatcher(store: WebhookOutboxStore, options: Reso
 
   async function run(): Promise<void> {
     let failures = 0;
+    let elu: EventLoopUtilization = performance.eventLoopUtilization();
     while (running) {
       let sent = 0;
+      const roundStarted = performance.now();
+      const commitsBefore = commits;
       try {
         sent = await sendAll();
         failures = 0;
+        if (sent > 0) {
+          const now = performance.eventLoopUtilization();
+          const busy = performance.eventLoopUtilization(now, elu).utilization;
+          elu = now;
+          // A plain timer: commits nudge the worker, and under load they must not cut its rest short.
+          if (commits > commitsBefore && busy > BUSY_UTILIZATION) await new Promise((r) => setTimeout(r, Math.min((performance.now() - roundStarted) * BACK_SEAT_FACTOR, MAX_REST_MS)));
+        }
       } catch (err) {
         failures++;
         // The store is unreachable: deliveries wait in the outbox; try again, backing off.
@@ -110,6 +135,7 @@ export function createWebhookDispatcher(store: WebhookOutboxStore, options: Reso
       loop = run();
     },
     nudge() {
+      commits++;
       if (wake) wake();
       else nudged = true;
     },
@@ -125,7 +151,8 @@ export function createWebhookDispatcher(store: WebhookOutboxStore, options: Reso
     idle() {
       if (!running) return Promise.resolve();
       const done = new Promise<void>((resolve) => idleWaiters.push(resolve));
-      this.nudge();
+      if (wake) wake();
+      else nudged = true;
       return done;
     },
   };

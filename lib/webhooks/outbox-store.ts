@@ -1,7 +1,9 @@
 /**
- * The webhook outbox in a knex database: targets, the deliveries written in the same transaction as the
- * records they are about, and the queries the delivery worker and the admin routes use. Every method takes
- * and returns plain data, so that a store proxied to a worker thread keeps them.
+ * The webhook outbox in a knex database: targets; intents, written in the same transaction as the
+ * records they are about (one small row per batch: the durable promise); the deliveries the worker makes
+ * of them (one per record and target, each with its webhook-id and body); and the queries the delivery
+ * worker and the admin routes use. Every method takes and returns plain data, so that a store proxied to
+ * a worker thread keeps them.
  *
  * Claiming is a lease: a worker takes due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL and MariaDB, so
  * that instances never wait for, nor take, each other's rows), stamps them with its claim and moves their
@@ -11,7 +13,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isMysql, isSqlite } from '../knex/dialect';
-import { WEBHOOK_DELIVERIES_TABLE as DELIVERIES, WEBHOOK_TARGETS_TABLE as TARGETS } from '../store/tables';
+import { WEBHOOK_DELIVERIES_TABLE as DELIVERIES, WEBHOOK_INTENTS_TABLE as INTENTS, WEBHOOK_TARGETS_TABLE as TARGETS } from '../store/tables';
+import { DEPLOYMENTS_TABLE } from '../store/tables';
+import { fromRow, type DeploymentRow } from '../store/rows';
 import type { DeploymentRecord } from '../types';
 import { resolveTarget, targetWants, type ResolvedTarget } from './config';
 import { webhookBody } from './payload';
@@ -159,14 +163,31 @@ export function eventTypeOf(record: DeploymentRecord): WebhookEventType {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/** One intent: the (record, target) pairs of a written batch, as JSON. */
+export interface IntentRow {
+  pairs: string;
+  min_record_id: number;
+  max_record_id: number;
+  created_at: string;
+}
+
+/** Intents expanded per round of the worker (each is one batch of records). */
+const EXPAND_PER_ROUND = 20;
+
+/** A target as the outbox reads it (with its secrets: internal). */
+export type OutboxTarget = ResolvedTarget & { disabled: boolean };
+
 /** The outbox part of the knex store. `ready` is the store's own init (migrations). */
 export interface KnexOutbox extends WebhookOutboxStore {
-  /** True when some enabled target exists (read at most once a second; changes through this store at once). */
-  hasTargets(): Promise<boolean>;
-  /** The delivery rows for records just stored, to insert in the same transaction; `[]` when no target wants them. */
-  deliveriesFor(records: readonly DeploymentRecord[]): Promise<Record<string, unknown>[]>;
-  /** Inserts rows made by `deliveriesFor`, on `trx` (the records' transaction). */
-  insertDeliveries(trx: Knex | Knex.Transaction, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /**
+   * The enabled targets (read at most once a second; changes through this store apply at once). Read it
+   * BEFORE the records' transaction: on SQLite that transaction holds the only connection.
+   */
+  activeTargets(): Promise<readonly OutboxTarget[]>;
+  /** The intent row for records just stored, to insert in the same transaction; `undefined` when no target wants them. */
+  intentFor(records: readonly Pick<DeploymentRecord, 'id' | 'feedName'>[], targets: readonly OutboxTarget[], removed?: readonly boolean[]): IntentRow | undefined;
+  /** Inserts an intent made by `intentFor`, on `trx` (the records' transaction). */
+  insertIntent(trx: Knex | Knex.Transaction, row: IntentRow): Promise<void>;
 }
 
 export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutbox {
@@ -188,6 +209,55 @@ export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutb
     cache = undefined;
   }
 
+  /**
+   * Turns up to `limit` intents into delivery rows, in one transaction (intents locked with SKIP LOCKED
+   * on PostgreSQL and MariaDB, so instances expand different ones). Answers how many it expanded. A
+   * record deleted since, or a target removed since, gets no delivery.
+   */
+  async function expandIntents(limit: number): Promise<number> {
+    return db.transaction(async (trx) => {
+      let q = trx(INTENTS).select('id', 'pairs').orderBy('id').limit(limit);
+      if (!sqlite) q = q.forUpdate().skipLocked();
+      const intents = (await q) as Array<{ id: number | string; pairs: string }>;
+      if (intents.length === 0) return 0;
+      const pairs = intents.flatMap((i) => JSON.parse(i.pairs) as Array<[string, string]>);
+      const recordIds = [...new Set(pairs.map(([r]) => r))];
+      const records = new Map<string, DeploymentRecord & { removed?: boolean }>();
+      for (let i = 0; i < recordIds.length; i += 500) {
+        const rows = (await trx(DEPLOYMENTS_TABLE).select().whereIn('id', recordIds.slice(i, i + 500))) as Array<DeploymentRow & { removed?: unknown; kind?: unknown }>;
+        for (const row of rows) {
+          const record = fromRow(row) as DeploymentRecord & { removed?: boolean };
+          if (row.removed === true || row.removed === 1 || row.kind === 'removal') record.removed = true;
+          records.set(record.id, record);
+        }
+      }
+      const targets = new Map(((await trx(TARGETS).select()) as TargetRow[]).map((row) => [row.name, targetFromRow(row)] as const));
+      const now = new Date().toISOString();
+      const rows: Record<string, unknown>[] = [];
+      for (const [recordId, targetName] of pairs) {
+        const record = records.get(recordId);
+        const target = targets.get(targetName);
+        if (!record || !target) continue;
+        const type = eventTypeOf(record);
+        rows.push({
+          webhook_id: newWebhookId(),
+          target_name: target.name,
+          event_type: type,
+          record_id: record.id,
+          feed_name: record.feedName,
+          payload: webhookBody(target.format, type, record),
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          created_at: now,
+        });
+      }
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(DELIVERIES).insert(rows.slice(i, i + INSERT_CHUNK));
+      await trx(INTENTS).whereIn('id', intents.map((i) => i.id)).delete();
+      return intents.length;
+    }, mysql ? { isolationLevel: 'read committed' } : undefined);
+  }
+
   async function readDelivery(id: string): Promise<WebhookDelivery | undefined> {
     if (!/^\d{1,19}$/.test(id)) return undefined;
     const row = (await db(DELIVERIES).where('id', id).first()) as DeliveryRow | undefined;
@@ -195,39 +265,22 @@ export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutb
   }
 
   return {
-    async hasTargets() {
-      return (await activeTargets()).length > 0;
+    activeTargets,
+
+    intentFor(records, targets, removed) {
+      if (records.length === 0 || targets.length === 0) return undefined;
+      const pairs: Array<[string, string]> = [];
+      records.forEach((record, i) => {
+        const type: WebhookEventType = removed?.[i] === true ? 'deployment.removed' : eventTypeOf(record as DeploymentRecord);
+        for (const target of targets) if (targetWants(target, type, record.feedName)) pairs.push([record.id, target.name]);
+      });
+      if (pairs.length === 0) return undefined;
+      const ids = records.map((r) => Number(r.id));
+      return { pairs: JSON.stringify(pairs), min_record_id: Math.min(...ids), max_record_id: Math.max(...ids), created_at: new Date().toISOString() };
     },
 
-    async deliveriesFor(records) {
-      if (records.length === 0) return [];
-      const targets = await activeTargets();
-      if (targets.length === 0) return [];
-      const now = new Date().toISOString();
-      const rows: Record<string, unknown>[] = [];
-      for (const record of records) {
-        const type = eventTypeOf(record);
-        for (const target of targets) {
-          if (!targetWants(target, type, record.feedName)) continue;
-          rows.push({
-            webhook_id: newWebhookId(),
-            target_name: target.name,
-            event_type: type,
-            record_id: record.id,
-            feed_name: record.feedName,
-            payload: webhookBody(target.format, type, record),
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-          });
-        }
-      }
-      return rows;
-    },
-
-    async insertDeliveries(trx, rows) {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(DELIVERIES).insert(rows.slice(i, i + INSERT_CHUNK));
+    async insertIntent(trx, row) {
+      await trx(INTENTS).insert(row);
     },
 
     async addWebhookTarget(target: WebhookTargetConfig, options = {}) {
@@ -266,6 +319,8 @@ export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutb
 
     async listWebhookDeliveries(query: WebhookDeliveryQuery = {}) {
       await ready();
+      // Every committed record's deliveries are listed: intents not yet expanded are expanded now.
+      while ((await expandIntents(EXPAND_PER_ROUND * 5)) > 0);
       const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIST), 1), MAX_LIST);
       let q = db(DELIVERIES).select().orderBy('id', 'desc').limit(limit + 1);
       if (query.status) q = q.where('status', query.status);
@@ -309,11 +364,24 @@ export function createKnexOutbox(db: Knex, ready: () => Promise<void>): KnexOutb
           if (row.status === 'delivered' || row.status === 'pending' || row.status === 'failed') s[row.status] += Number(row.n);
         }
       }
+      // Intents not yet expanded: their deliveries are pending.
+      const numeric = ids.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+      if (numeric.length > 0) {
+        const wanted = new Set(ids);
+        const intents = (await db(INTENTS).select('pairs').where('min_record_id', '<=', Math.max(...numeric)).where('max_record_id', '>=', Math.min(...numeric))) as Array<{ pairs: string }>;
+        for (const intent of intents) {
+          for (const [recordId] of JSON.parse(intent.pairs) as Array<[string, string]>) {
+            if (!wanted.has(recordId)) continue;
+            (out[recordId] ??= { delivered: 0, pending: 0, failed: 0 }).pending++;
+          }
+        }
+      }
       return out;
     },
 
     async claimWebhookDeliveries({ limit, leaseMs }) {
       await ready();
+      await expandIntents(EXPAND_PER_ROUND);
       const now = new Date();
       const nowIso = now.toISOString();
       const leaseEnd = new Date(now.getTime() + leaseMs).toISOString();

@@ -14,7 +14,7 @@
  * call (one transaction). If a batch fails for a reason other than an unreachable store, the cause may be
  * one bad record, so its records are written again one by one: a bad record fails only itself.
  */
-import { isUnavailable } from '../http/errors';
+import { certainlyNotStored, isUnavailable } from '../http/errors';
 import { checkOptionKeys } from '../options';
 import { once } from '../util/once';
 import type { BatchOptions, DeploymentRecord, DeploymentStore, LostDeployments, NewDeployment } from '../types';
@@ -80,8 +80,9 @@ export interface BatchWriter<C> {
 }
 
 type Item<C> =
-  | { deployment: NewDeployment; resolve(record: DeploymentRecord): void; reject(err: unknown): void; context?: undefined; queued: false }
-  | { deployment: NewDeployment; context: C; queued: true; resolve?: undefined; reject?: undefined };
+  | { deployment: NewDeployment; resolve(record: DeploymentRecord): void; reject(err: unknown): void; context?: undefined; queued: false; maybeStored?: undefined }
+  /** `maybeStored`: a write of it failed in a way that may have come after the commit (see `certainlyNotStored`). */
+  | { deployment: NewDeployment; context: C; queued: true; resolve?: undefined; reject?: undefined; maybeStored?: boolean };
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -102,11 +103,11 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
   let running: Promise<void> | undefined;
   const initStore = once(async () => { await store.init?.(); });
 
-  function reportLost(items: Array<Item<C>>, reason: LostDeployments['reason'], error?: unknown): void {
+  function reportLost(items: Array<Item<C>>, reason: LostDeployments['reason'], error?: unknown, maybeStored = false): void {
     const deployments = items.map((i) => i.deployment);
     lost += deployments.length;
     try {
-      callbacks.lost({ deployments, reason, error });
+      callbacks.lost({ deployments, reason, error, ...(maybeStored ? { maybeStored } : {}) });
     } catch {
       // Reporting must not stop the writer.
     }
@@ -139,17 +140,31 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
     return records;
   }
 
-  /** Writes one batch; settles every item in it (stored, rejected or lost), which takes it out of `writing`. */
-  async function writeBatch(batch: Array<Item<C>>): Promise<void> {
+  /**
+   * Queued records whose retries ran out after a failure that may have come after the commit (a
+   * connection reset mid-write): whether they are stored is unknown, so they are not reported lost yet.
+   * They are written again (safely: each record's `uid` makes the write idempotent) after the next
+   * write that succeeds, or by `flush()`/`close()` once more; only if that fails too are they reported
+   * lost, with `maybeStored: true`. Counted in `queued` and in `maxPending`.
+   */
+  const parked: Array<Item<C>> = [];
+
+  /**
+   * Writes one batch; settles every item in it (stored, rejected, parked or lost), which takes it out of
+   * `writing`. `final`: one attempt, then lost (flush and close).
+   */
+  async function writeBatch(batch: Array<Item<C>>, final = false): Promise<void> {
     let items = batch;
     for (let attempt = 0; ; attempt++) {
       try {
         settleStored(items, await store_(items));
+        // The store answers again: records whose fate was unknown are written again, first.
+        if (parked.length > 0 && !final) pending.unshift(...parked.splice(0));
         return;
       } catch (err) {
         if (items.length > 1 && !isUnavailable(err)) {
           // One transaction: a record the store refuses for its data would fail the others. Find it.
-          for (const item of items) await writeBatch([item]);
+          for (const item of items) await writeBatch([item], final);
           return;
         }
         const waiting = items.filter((i) => !i.queued);
@@ -157,9 +172,18 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
         writing -= waiting.length;
         for (const item of waiting) item.reject!(err);
         if (items.length === 0) return;
-        if (attempt >= retries) {
+        // A connection that broke during the write (not one refused before it): the database may have
+        // committed. A refusal of the data itself means the statement failed: nothing stored.
+        if (isUnavailable(err) && !certainlyNotStored(err)) for (const item of items) item.maybeStored = true;
+        if (attempt >= retries || final) {
           writing -= items.length;
-          reportLost(items, 'store_failed', err);
+          const certain = items.filter((i) => !i.maybeStored);
+          const uncertain = items.filter((i) => i.maybeStored);
+          if (certain.length > 0) reportLost(certain, 'store_failed', err);
+          if (uncertain.length > 0) {
+            if (final || closed) reportLost(uncertain, 'store_failed', err, true);
+            else parked.push(...uncertain);
+          }
           return;
         }
         await delay(retryDelayMs * 2 ** attempt);
@@ -186,7 +210,7 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
   }
 
   function full(): boolean {
-    return pending.length + writing >= maxPending;
+    return pending.length + writing + parked.length >= maxPending;
   }
 
   return {
@@ -214,15 +238,23 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
       return true;
     },
     async flush() {
-      while (running || pending.length > 0) {
-        if (!running) start();
-        await running;
+      for (;;) {
+        while (running || pending.length > 0) {
+          if (!running) start();
+          await running;
+        }
+        if (parked.length === 0) return;
+        // Records whose fate is unknown: one more write each; if it fails, they are reported lost
+        // (maybe stored).
+        const again = parked.splice(0);
+        writing += again.length;
+        await writeBatch(again, true);
       }
     },
     async close() {
       closed = true;
       await this.flush();
     },
-    stats: () => ({ queued: pending.length + writing, recorded, lost }),
+    stats: () => ({ queued: pending.length + writing + parked.length, recorded, lost }),
   };
 }

@@ -4,12 +4,12 @@
  * batch), inside one transaction per batch: any batch size, all rows or none. Its own better-sqlite3
  * connection, with the store's durability setting (WAL, `synchronous = FULL`: a 200 survives a power cut).
  */
-import { DEPLOYMENTS_TABLE } from '../tables';
+import { DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../tables';
 import type { DeploymentRow } from '../rows';
 
-const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key'] as const;
+const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key', 'uid', 'removed'] as const;
 
-interface Statement { run(params: unknown): { lastInsertRowid: number | bigint } }
+interface Statement { run(params: unknown): { changes: number; lastInsertRowid: number | bigint }; get(params: unknown): unknown }
 interface Connection {
   pragma(sql: string): unknown;
   prepare(sql: string): Statement;
@@ -17,8 +17,16 @@ interface Connection {
   close(): void;
 }
 
+/** A webhook intent row (lib/webhooks/outbox-store.ts), written in the rows' transaction. */
+export interface IntentRow { pairs: string; min_record_id: number; max_record_id: number; created_at: string }
+
 export interface SqliteInserter {
-  insert(rows: DeploymentRow[]): number[];
+  /**
+   * Every row as stored, in order: inserted ones with their new id, ones whose uid was stored already as
+   * they are. `intentOf` (webhooks) gets the rows this call inserted; its intent is written in the same
+   * transaction.
+   */
+  insert(rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined): DeploymentRow[];
   close(): void;
 }
 
@@ -29,10 +37,32 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   conn.pragma('journal_mode = WAL');
   conn.pragma('synchronous = FULL');
   conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
-  const insertAll = conn.transaction((rows: DeploymentRow[]) => rows.map((row) => Number(statement.run(row).lastInsertRowid)));
+  // A row whose uid is already stored (a retried batch) is skipped and read back: stored once (insert.ts).
+  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
+  const byUid = conn.prepare(`SELECT * FROM "${DEPLOYMENTS_TABLE}" WHERE "uid" = ?`);
+  let intentStatement: Statement | undefined;
+  const insertAll = conn.transaction((rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined) => {
+    const inserted: DeploymentRow[] = [];
+    const stored = rows.map((row) => {
+      const result = statement.run({ ...row, removed: row.removed ? 1 : 0 });
+      if (result.changes === 1) {
+        const fresh = { ...row, id: Number(result.lastInsertRowid) };
+        inserted.push(fresh);
+        return fresh;
+      }
+      const existing = byUid.get(row.uid) as DeploymentRow | undefined;
+      if (!existing) throw new Error(`The record with uid ${row.uid} was neither inserted nor found; it is not stored.`);
+      return { ...existing, id: Number(existing.id) };
+    });
+    const intent = inserted.length > 0 ? intentOf?.(inserted) : undefined;
+    if (intent) {
+      intentStatement ??= conn.prepare(`INSERT INTO "${WEBHOOK_INTENTS_TABLE}" ("pairs", "min_record_id", "max_record_id", "created_at") VALUES (@pairs, @min_record_id, @max_record_id, @created_at)`);
+      intentStatement.run(intent);
+    }
+    return stored;
+  });
   return {
-    insert: (rows) => insertAll(rows),
+    insert: (rows, intentOf) => insertAll(rows, intentOf),
     close: () => conn.close(),
   };
 }
