@@ -38,7 +38,7 @@ kit.runDeploymentStoreSuite('prefix-blind store', () => {
 `);
   expect(code).toBe(1);
   expect(output).toMatch(/✕ list\(\) filters: group/);
-  expect(output).toMatch(/Tests:\s+1 failed, 4 passed, 5 total/);
+  expect(output).toMatch(/Tests:\s+1 failed, \d+ passed, \d+ total/); // only the broken promise fails
 }, 60_000);
 
 it('fails an auth adapter that treats an unknown key as anonymous', async () => {
@@ -51,5 +51,5 @@ kit.runAuthAdapterSuite('lenient auth', () => ({
 `);
   expect(code).toBe(1);
   expect(output).toMatch(/✕ an unknown key is refused \(false\), never treated as anonymous \(null\)/);
-  expect(output).toMatch(/Tests:\s+1 failed, 6 passed, 7 total/);
+  expect(output).toMatch(/Tests:\s+1 failed, \d+ passed, \d+ total/); // only the broken promise fails
 }, 60_000);
