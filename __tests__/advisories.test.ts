@@ -87,6 +87,14 @@ describe.each(databaseIds())('advisories on %s', (id) => {
     expect(res.body.reports).toEqual([]);
   });
 
+  it('a target whose latest record is a removal no longer runs the package', async () => {
+    const other = createKnexStore({ knex: db.knex, versionSchemes: SCHEMES, migrate: false });
+    await other.record([{ ...d('pypi', '', 'requests', '2.28.1', 'py-09'), removed: true } as NewDeployment, d('pypi', '', 'requests', '2.28.1', 'py-08')]);
+    await other.record([{ ...d('pypi', '', 'requests', '2.28.1', 'py-08'), removed: true } as NewDeployment]);
+    const res = await post(advisories[4]).expect(200);
+    expect(summary(res.body.matches)).toEqual(['GHSA-j8r2-6x86-q33q pypi /Requests 2.28.1 py-01 fixed:2.31.0']);
+  });
+
   it('the store API answers the same', async () => {
     const read = readAdvisories(advisories);
     expect(read.problems).toBeUndefined();

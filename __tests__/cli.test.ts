@@ -67,9 +67,9 @@ describe('package-deployments (the CLI)', () => {
   it('--help lists the verbs and exit codes; each verb has its own --help', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
-    for (const verb of ['record', 'history', 'current', 'export', 'keys']) expect(top.stdout).toContain(`  ${verb}`);
+    for (const verb of ['record', 'history', 'current', 'export', 'advisories', 'keys']) expect(top.stdout).toContain(`  ${verb}`);
     expect(top.stdout).toMatch(/Exit codes: 0 done/);
-    for (const verb of ['record', 'history', 'current', 'export', 'keys']) {
+    for (const verb of ['record', 'history', 'current', 'export', 'advisories', 'keys']) {
       const help = await cli([verb, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: package-deployments ${verb}`));

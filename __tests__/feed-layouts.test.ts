@@ -11,12 +11,12 @@ import {
   nugetV2Layout,
   nugetV3Layout,
   packagesApiLayout,
-  parsePurl,
   pypiLayout,
   routeParamsLayout,
   upackLayout,
   type FeedLayout,
 } from '../lib';
+import { parsePurl } from '../lib/downloads/layouts/packages-api';
 
 const req = (originalUrl: string, params: Record<string, unknown> = {}) => ({ originalUrl, url: originalUrl, params }) as unknown as Request;
 const resolve = (layout: FeedLayout, url: string) => layout.resolve(req(url));

@@ -176,8 +176,8 @@ describe('validateDeployment under random input', () => {
     const body = JSON.parse('{"Application":"a\\ud800","Description":"\\udc00x","Target":"t\\ud83d\\ude80","FeedName":"f","PackageName":"p","Version":"1"}');
     const result = validateDeployment(body);
     expect(result.problems).toEqual([
-      { field: 'Application', message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).' },
-      { field: 'Description', message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).' },
+      { field: 'Application', message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).', kind: 'bad_unicode' },
+      { field: 'Description', message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).', kind: 'bad_unicode' },
     ]);
   });
 

@@ -16,7 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { apiKeyAuth, createDeploymentRouter, createKnexStore, type KnexDeploymentStore, type NewDeployment } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
-import { launchChromium } from './helpers/chromium';
+import { describeWithBrowser, launchChromium } from './helpers/chromium';
 import { listen, type RunningServer } from './helpers/http';
 
 const FEED = 'DefaultNuGet';
@@ -78,11 +78,9 @@ beforeAll(async () => {
   app = express();
   app.use(createDeploymentRouter({ store, auth: apiKeyAuth({ keys: [], anonymous: true }), feeds: [FEED] }));
   server = await listen(app);
-  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
   await server?.close();
   await store?.close();
   await db?.destroy();
@@ -126,7 +124,14 @@ async function checkPage(page: Page): Promise<void> {
   expect(await page.locator('#running-now td.target', { hasText: 'window.__pwned=5' }).innerText()).toBe(HOSTILE[0]!.target);
 }
 
-describe('the History page with hostile records', () => {
+describeWithBrowser('the History page with hostile records', () => {
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
   it('as served: renders every field as text, runs nothing, links no javascript: or data: Url', async () => {
     const context = await browser.newContext({ javaScriptEnabled: true });
     try {

@@ -9,13 +9,13 @@ import {
   apiKeyAuth,
   createDeploymentRouter,
   createKnexStore,
-  renderHistoryPage,
   validateDeployment,
   type KnexDeploymentStore,
   type NewDeployment,
 } from '../lib';
+import { renderHistoryPage } from '../lib/read/history-page';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
-import { launchChromium } from './helpers/chromium';
+import { describeWithBrowser, launchChromium } from './helpers/chromium';
 import { listen, type RunningServer } from './helpers/http';
 
 const KEY = 'history-page-key';
@@ -59,13 +59,9 @@ beforeAll(async () => {
     versionSchemes: { DefaultNuGet: 'nuget' },
   }));
   server = await listen(app);
-  browser = await launchChromium();
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  page = await context.newPage();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
   await server?.close();
   await store?.close();
   await db?.destroy();
@@ -73,7 +69,16 @@ afterAll(async () => {
 
 const cells = (selector: string) => page.locator(selector).evaluateAll((rows) => rows.map((row) => Array.from(row.querySelectorAll('td'), (td) => String((td as unknown as { innerText: string }).innerText).trim())));
 
-describe('the History page', () => {
+describeWithBrowser('the History page', () => {
+  beforeAll(async () => {
+    browser = await launchChromium();
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    page = await context.newPage();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
   it('shows running now and the history, newest first, as Application | Details | More Info', async () => {
     const res = await page.goto(`${server.url}/-/deployments/DefaultNuGet/Newtonsoft.Json`);
     expect(res?.status()).toBe(200);

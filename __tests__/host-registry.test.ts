@@ -15,10 +15,10 @@ import {
   createKnexStore,
   feedDeployments,
   npmLayout,
-  csvCell,
   type DeploymentRouterOptions,
   type KnexDeploymentStore,
 } from '../lib';
+import { csvCell } from '../lib/read/export';
 import { createTestDatabase, databaseIds, type DatabaseId, type TestDatabase } from './helpers/databases';
 import { listen, type RunningServer } from './helpers/http';
 import { memoryLogger } from './helpers/fixtures';

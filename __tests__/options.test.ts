@@ -98,7 +98,7 @@ describe('an unknown option name', () => {
     const error = await refusal(() => createKnexStore({ connectionString: 'postgres://x' } as never));
     expect(error.suggestion).toBeUndefined();
     expect(error.message).not.toContain('Did you mean');
-    expect(error.message).toContain('Known options: knex, filename, migrate, versionSchemes, defaultVersionScheme, timeouts.');
+    expect(error.message).toContain('Known options: knex, filename, migrate, versionSchemes, defaultVersionScheme, timeouts, logger.');
   });
 
   test('createKnexStore({ filenam }) creates no database file on its way to throwing', async () => {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { readme, readmeBlock, startDemo, type RunningDemo } from './helpers/demo';
-import { launchChromium } from './helpers/chromium';
+import { describeWithBrowser, launchChromium } from './helpers/chromium';
 
-describe('the README\'s "where is it running?" against the demo', () => {
+describeWithBrowser('the README\'s "where is it running?" against the demo', () => {
   let dir: string;
   let demo: RunningDemo;
   let browser: Browser;

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import express from 'express';
-import { anonymousAuth, createDeploymentRouter, csvCell, writeRecords, type DeploymentRecord, type DeploymentStore } from '../lib';
+import { anonymousAuth, createDeploymentRouter, type DeploymentRecord, type DeploymentStore } from '../lib';
+import { csvCell, writeRecords } from '../lib/read/export';
 import { listen } from './helpers/http';
 
 function record(i: number): DeploymentRecord {

@@ -6,7 +6,7 @@
 import express from 'express';
 import { knex as createKnex, type Knex } from 'knex';
 import { anonymousAuth, createDeploymentRouter, createKnexStore, DEFAULT_STORE_TIMEOUTS } from '../lib';
-import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { createTestDatabase, describeEachNetworkDatabase, type TestDatabase } from './helpers/databases';
 import { SAMPLE, memoryLogger } from './helpers/fixtures';
 import { listen } from './helpers/http';
 import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
@@ -35,7 +35,7 @@ it('documents its defaults', () => {
   expect(DEFAULT_STORE_TIMEOUTS).toEqual({ acquireMs: 5000, statementMs: 10000 });
 });
 
-describe.each(databaseIds().filter((id) => id !== 'sqlite'))('%s paused behind a proxy', (id) => {
+describeEachNetworkDatabase()('%s paused behind a proxy', (id) => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let knex: Knex;

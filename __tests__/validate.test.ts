@@ -1,4 +1,5 @@
-import { DEFAULT_LIMITS, DEPLOYMENT_SCHEMA, parseDeploymentDate, validateDeployment } from '../lib';
+import { DEFAULT_LIMITS, DEPLOYMENT_SCHEMA, validateDeployment } from '../lib';
+import { parseDeploymentDate } from '../lib/record/deployment';
 
 const base = {
   Application: 'ProfitCalc',
@@ -41,19 +42,19 @@ describe('validateDeployment (standalone, no Express)', () => {
     const result = validateDeployment({});
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
-      { field: 'Application', message: 'is required.' },
-      { field: 'Description', message: 'is required.' },
-      { field: 'Target', message: 'is required.' },
-      { field: 'FeedName', message: 'is required.' },
-      { field: 'PackageName', message: 'is required.' },
-      { field: 'Version', message: 'is required.' },
+      { field: 'Application', message: 'is required.', kind: 'missing' },
+      { field: 'Description', message: 'is required.', kind: 'missing' },
+      { field: 'Target', message: 'is required.', kind: 'missing' },
+      { field: 'FeedName', message: 'is required.', kind: 'missing' },
+      { field: 'PackageName', message: 'is required.', kind: 'missing' },
+      { field: 'Version', message: 'is required.', kind: 'missing' },
     ]);
   });
 
   it('accepts an empty Description but not an empty (or blank) Target', () => {
     expect(validateDeployment({ ...base, Description: '' }).ok).toBe(true);
     const result = validateDeployment({ ...base, Target: '   ' });
-    expect(result.problems).toEqual([{ field: 'Target', message: 'must not be empty.' }]);
+    expect(result.problems).toEqual([{ field: 'Target', message: 'must not be empty.', kind: 'empty' }]);
   });
 
   it('treats empty optional fields as absent', () => {
@@ -67,21 +68,21 @@ describe('validateDeployment (standalone, no Express)', () => {
   it('rejects wrong types, naming the field and the type', () => {
     const result = validateDeployment({ ...base, Version: 12, Target: ['a', 'b'], FeedName: null, Application: { x: 1 } });
     expect(result.problems).toEqual([
-      { field: 'Application', message: 'must be a string, not an object.' },
-      { field: 'Target', message: 'must be a string, not a list (was the field sent more than once?).' },
-      { field: 'FeedName', message: 'must be a string, not null.' },
-      { field: 'Version', message: 'must be a string, not a number.' },
+      { field: 'Application', message: 'must be a string, not an object.', kind: 'type' },
+      { field: 'Target', message: 'must be a string, not a list (was the field sent more than once?).', kind: 'type' },
+      { field: 'FeedName', message: 'must be a string, not null.', kind: 'type' },
+      { field: 'Version', message: 'must be a string, not a number.', kind: 'type' },
     ]);
   });
 
   it('enforces a length limit per field with a clear message', () => {
     const result = validateDeployment({ ...base, PackageName: 'p'.repeat(201), Description: 'd'.repeat(4001) });
     expect(result.problems).toEqual([
-      { field: 'Description', message: 'must be at most 4000 characters long (it has 4001).' },
-      { field: 'PackageName', message: 'must be at most 200 characters long (it has 201).' },
+      { field: 'Description', message: 'must be at most 4000 characters long (it has 4001).', kind: 'too_long' },
+      { field: 'PackageName', message: 'must be at most 200 characters long (it has 201).', kind: 'too_long' },
     ]);
     expect(validateDeployment({ ...base, Target: 'abcdef' }, { limits: { Target: 5 } }).problems).toEqual([
-      { field: 'Target', message: 'must be at most 5 characters long (it has 6).' },
+      { field: 'Target', message: 'must be at most 5 characters long (it has 6).', kind: 'too_long' },
     ]);
   });
 
@@ -93,7 +94,7 @@ describe('validateDeployment (standalone, no Express)', () => {
   it('rejects control characters; Description may hold line breaks and tabs', () => {
     expect(validateDeployment({ ...base, Description: 'line 1\r\nline 2\tend' }).ok).toBe(true);
     expect(validateDeployment({ ...base, Target: 'web\u000001' }).problems).toEqual([
-      { field: 'Target', message: 'must not contain control characters (such as NUL) or line breaks.' },
+      { field: 'Target', message: 'must not contain control characters (such as NUL) or line breaks.', kind: 'control' },
     ]);
     expect(validateDeployment({ ...base, Description: 'a\u0000b' }).problems![0]!.field).toBe('Description');
   });
@@ -112,7 +113,7 @@ describe('validateDeployment (standalone, no Express)', () => {
     for (const bad of ['yesterday', '05/01/2024', '2024-13-01', '2024-02-30T00:00:00Z', '1714564800', 'T12:00']) {
       const result = validateDeployment({ ...base, Date: bad });
       expect(result.problems).toEqual([
-        { field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).' },
+        { field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).', kind: 'bad_date' },
       ]);
     }
   });
@@ -124,7 +125,7 @@ describe('validateDeployment (standalone, no Express)', () => {
   it('keeps only absolute http(s) URLs', () => {
     expect(validateDeployment({ ...base, Url: 'https://buildmaster.example/a?b=1' }).deployment!.url).toBe('https://buildmaster.example/a?b=1');
     for (const bad of ['javascript:alert(1)', '/relative/path', 'ftp://host/x', 'http://', 'not a url']) {
-      expect(validateDeployment({ ...base, Url: bad }).problems).toEqual([{ field: 'Url', message: 'must be an absolute http:// or https:// URL.' }]);
+      expect(validateDeployment({ ...base, Url: bad }).problems).toEqual([{ field: 'Url', message: 'must be an absolute http:// or https:// URL.', kind: 'bad_url' }]);
     }
   });
 
@@ -136,7 +137,7 @@ describe('validateDeployment (standalone, no Express)', () => {
 
   it('refuses a field given twice in different cases', () => {
     const result = validateDeployment({ ...base, version: '13.0.1' });
-    expect(result.problems).toEqual([{ field: 'Version', message: 'given more than once (as "Version" and "version"); send it once.' }]);
+    expect(result.problems).toEqual([{ field: 'Version', message: 'given more than once (as "Version" and "version"); send it once.', kind: 'duplicate' }]);
   });
 
   it('is safe with __proto__ and constructor keys', () => {

@@ -6,7 +6,7 @@
  * twice at the same moment.
  */
 import { generateWebhookSecret } from '../lib';
-import { createTestDatabase, databaseIds, type DatabaseId } from './helpers/databases';
+import { createTestDatabase, databaseIds, describeEachNetworkDatabase, type DatabaseId } from './helpers/databases';
 import { CHILD_DB_ENV, spawnHelper, type Child } from './helpers/processes';
 import { SAMPLE } from './helpers/fixtures';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver';
@@ -94,7 +94,7 @@ describe.each(databaseIds())('webhooks on %s survive SIGKILL', (id: DatabaseId) 
   });
 });
 
-describe.each(databaseIds().filter((d) => d !== 'sqlite'))('two instances on one %s database', (id: DatabaseId) => {
+describeEachNetworkDatabase()('two instances on one %s database', (id: DatabaseId) => {
   it('share the deliveries, and no delivery is ever sent twice at the same moment', async () => {
     const db = await createTestDatabase(id);
     const secret = generateWebhookSecret();

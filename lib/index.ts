@@ -8,11 +8,8 @@ export { nugetScheme } from './versions/nuget';
 export { mavenScheme } from './versions/maven';
 export { pypiScheme } from './versions/pypi';
 export { VERS_TYPE_SCHEMES } from './versions/vers';
-export { csvCell, toWire, writeRecords, RECORD_COLUMNS, type ExportFormat, type WireRecord } from './read/export';
-export { renderHistoryPage, escapeHtml, type HistoryPageModel } from './read/history-page';
 export { validateDeployment, createValidator, deploymentSchema, DEPLOYMENT_SCHEMA } from './record/validate';
-export { DEFAULT_LIMITS, ANONYMOUS, parseDeploymentDate } from './record/deployment';
-export { extractCredentials } from './http/credentials';
+export { DEFAULT_LIMITS, ANONYMOUS } from './record/deployment';
 export { apiKeyAuth } from './auth/api-keys';
 export { anonymousAuth } from './auth/anonymous';
 export { createKnexApiKeyStore, API_KEY_PREFIX } from './auth/knex-keys';
@@ -60,7 +57,6 @@ export { WEBHOOK_ADMIN_PRIVILEGE } from './webhooks/admin-routes';
 export { DEFAULT_RETRY_SCHEDULE, WEBHOOK_EVENT_TYPES } from './webhooks/config';
 export type * from './types';
 export { feedDeployments, type FeedDeploymentsMiddleware } from './downloads/middleware';
-export { hostPrincipal } from './downloads/host-principal';
 export { DEPLOYMENT_HEADERS } from './downloads/headers';
 export { SKIPPED_EVENT, LOST_EVENT, WARNING_EVENT, SERVED_PACKAGE_LOCAL } from './downloads/events';
 export {
@@ -76,9 +72,6 @@ export {
   customLayout,
   progetLayouts,
 } from './downloads/layouts';
-export { parsePurl } from './downloads/layouts/packages-api';
-export { parsePypiFile, normalizePypiName } from './downloads/layouts/pypi';
-export { parseHelmFile } from './downloads/layouts/helm';
 export { openApiDocument, OPENAPI_PATH, type OpenApiDocumentOptions } from './openapi/document';
 export { flushOnExit, type FlushOnExitOptions, type RemoveFlushOnExit } from './util/flush-on-exit';
 export { runCli, VERBS, EXIT, ENV as CLI_ENV, type Verb, type CliIo } from './cli';

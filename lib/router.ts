@@ -122,10 +122,10 @@ export function createDeploymentRouter(given: DeploymentRouterOptions): Deployme
   const ownsStore = options.store === undefined;
   // An adapter passed in may be shared (with feedDeployments(), say): its owner closes it.
   const ownsAuth = options.auth === undefined;
-  const store = options.store ?? createKnexStore({ versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme });
-  checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const logger: Logger = options.logger ?? console;
   checkMethods('createDeploymentRouter: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
+  const store = options.store ?? createKnexStore({ versionSchemes: options.versionSchemes, defaultVersionScheme: options.defaultVersionScheme, ...(options.logger ? { logger: options.logger } : {}) });
+  checkMethods('createDeploymentRouter: options.store', store, ['record', 'list'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const events = options.events ?? createEvents();
   checkMethods('createDeploymentRouter: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as another router\'s `events`, or leave it out.');
   const resolveFeed = feedResolver('createDeploymentRouter', options.feeds);

@@ -118,3 +118,15 @@ export async function createTestDatabase(id: DatabaseId): Promise<TestDatabase> 
     },
   };
 }
+
+/**
+ * `describe.each` over the network databases (PostgreSQL, MariaDB/MySQL) that are configured. With none
+ * (a fresh machine, SQLite only) the suite is reported skipped, its title saying what to set; with
+ * CI=true `databaseIds()` has already failed the run.
+ */
+export function describeEachNetworkDatabase() {
+  const ids = databaseIds().filter((id) => id !== 'sqlite');
+  return ids.length > 0
+    ? describe.each<DatabaseId>(ids)
+    : describe.skip.each<DatabaseId>(['(no network database: set PD_TEST_POSTGRES_URL or PD_TEST_MYSQL_URL to run)' as DatabaseId]);
+}

@@ -70,7 +70,7 @@ function checkNewKey(options: NewApiKey): { name: string; feeds?: string[]; priv
   return { name: name.trim(), feeds: feeds ? [...feeds] : undefined, privileges: privileges ? [...privileges] : [...ALL_PRIVILEGES] };
 }
 
-const KNOWN_OPTIONS = optionNames<KnexApiKeyStoreOptions>()('knex', 'filename', 'migrate', 'anonymous');
+const KNOWN_OPTIONS = optionNames<KnexApiKeyStoreOptions>()('knex', 'filename', 'migrate', 'anonymous', 'logger');
 
 /**
  * Creates the store. It is an {@link AuthAdapter}: pass it as `auth` to `createDeploymentRouter()`.
@@ -93,7 +93,7 @@ export function createKnexApiKeyStore(given?: KnexApiKeyStoreOptions): KnexApiKe
   }
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') invalidOption('createKnexApiKeyStore', 'migrate', 'must be true or false.');
   const owned = options.knex === undefined;
-  const db: Knex = options.knex ?? createSqliteKnex(options.filename);
+  const db: Knex = options.knex ?? createSqliteKnex(options.filename, { logger: options.logger ?? console });
   const anonymous = readAnonymous('createKnexApiKeyStore', options.anonymous);
   // What each principal handed out by authenticate() may do: a snapshot taken at that moment.
   const grants = new WeakMap<Principal, Grant>();

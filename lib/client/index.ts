@@ -20,6 +20,35 @@ export interface DeploymentInput {
   UserName?: string;
   Url?: string;
   Date?: string | Date;
+  /** Ours, not ProGet's: `true` records a removal (the package was removed from the target). */
+  Removed?: boolean;
+}
+
+/** A purge (`POST /api/package-deployment/purge`): a dry run unless `dryRun: false`. */
+export interface PurgeRequest {
+  feed: string;
+  group?: string;
+  package?: string;
+  target?: string;
+  keepLatest?: number;
+  /** `"90d"`, `"12h"`, `"2w"`, `"P90D"`. */
+  olderThan?: string;
+  /** ISO 8601. */
+  before?: string | Date;
+  keepPrevious?: boolean;
+  dryRun?: boolean;
+  sampleSize?: number;
+}
+
+/** What a purge did (or, a dry run, would do). */
+export interface PurgeAnswer {
+  dryRun: boolean;
+  matched: number;
+  deleted: number;
+  scanned: number;
+  byFeed: Array<{ feedName: string; count: number }>;
+  byPackage: Array<{ feedName: string; groupName?: string; packageName: string; count: number }>;
+  sample: WireRecord[];
 }
 
 /** Filters of the read API (all optional; `feed` is needed unless the server lists its feeds). */
@@ -72,8 +101,15 @@ export class DeploymentsClientError extends Error {
 }
 
 export interface DeploymentsClient {
-  /** Records one deployment; resolves once the server committed it (200). */
-  record(deployment: DeploymentInput): Promise<void>;
+  /**
+   * Records one deployment; resolves once the server committed it (200). With `idempotencyKey`, a retry
+   * with the same key stores it once (the `Idempotency-Key` header).
+   */
+  record(deployment: DeploymentInput, options?: { idempotencyKey?: string }): Promise<void>;
+  /** Applies a retention policy (needs `Feeds_DeletePackage`); a dry run unless `dryRun: false`. */
+  purge(request: PurgeRequest): Promise<PurgeAnswer>;
+  /** Deletes one record by id (needs `Feeds_DeletePackage`); resolves with it. */
+  deleteRecord(id: string): Promise<WireRecord>;
   /** One page of the history, newest first. */
   history(query?: ReadQuery): Promise<RecordPage>;
   /** Where a package is running now: one page of each target's latest record. */
@@ -84,6 +120,11 @@ export interface DeploymentsClient {
   export(query: ReadQuery, options: { format: 'csv' | 'ndjson'; current?: boolean }): Promise<Response>;
   /** The server's OpenAPI document. */
   openapi(): Promise<Record<string, unknown>>;
+  /**
+   * Which targets run an affected version now: `advisories` is OSV JSON (one, an array, `{ vulns }`) or
+   * `{ purl, range }`. JSON resolves to `{ matches, reports }`; CSV and NDJSON to the server's text.
+   */
+  advisories(advisories: unknown, options?: { format?: 'json' | 'csv' | 'ndjson' }): Promise<{ matches: Array<Record<string, unknown>>; reports: Array<Record<string, unknown>> } | string>;
 }
 
 function queryString(query: ReadQuery, extra: Record<string, string> = {}): string {
@@ -127,14 +168,24 @@ export function createDeploymentsClient(options: DeploymentsClientOptions): Depl
   }
 
   return {
-    async record(deployment) {
-      const body: Record<string, string> = {};
+    async record(deployment, options = {}) {
+      const body: Record<string, string | boolean> = {};
       for (const [name, value] of Object.entries(deployment)) {
         if (value === undefined) continue;
-        body[name] = value instanceof Date ? value.toISOString() : String(value);
+        body[name] = value instanceof Date ? value.toISOString() : typeof value === 'boolean' ? value : String(value);
       }
-      const res = await send('/api/package-deployment/', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const extra: Record<string, string> = options.idempotencyKey !== undefined ? { 'Idempotency-Key': options.idempotencyKey } : {};
+      const res = await send('/api/package-deployment/', { method: 'POST', headers: { 'Content-Type': 'application/json', ...extra }, body: JSON.stringify(body) });
       await res.arrayBuffer();
+    },
+    async purge(request) {
+      const body = { ...request, ...(request.before instanceof Date ? { before: request.before.toISOString() } : {}) };
+      const res = await send('/api/package-deployment/purge', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return (await res.json()) as PurgeAnswer;
+    },
+    async deleteRecord(id) {
+      const res = await send(`/api/package-deployment/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      return (await res.json()) as WireRecord;
     },
     history: (query = {}) => page('/api/package-deployment', query),
     current: (query) => page('/api/package-deployment/current', query),
@@ -148,6 +199,10 @@ export function createDeploymentsClient(options: DeploymentsClientOptions): Depl
     },
     export(query, { format, current = false }) {
       return send(`${current ? '/api/package-deployment/current' : '/api/package-deployment'}${queryString(query, { format })}`);
+    },
+    async advisories(advisories, { format = 'json' } = {}) {
+      const res = await send(`/api/package-deployment/advisories${format === 'json' ? '' : `?format=${format}`}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(advisories) });
+      return format === 'json' ? ((await res.json()) as { matches: Array<Record<string, unknown>>; reports: Array<Record<string, unknown>> }) : res.text();
     },
     async openapi() {
       return (await (await send('/api/package-deployment/openapi.json')).json()) as Record<string, unknown>;

@@ -6,6 +6,8 @@
 import type { Request } from 'express';
 import { HEADER_OF, type HeaderValues } from './headers';
 import type { Validator } from '../record/validate';
+import { parseDeploymentDate } from '../record/deployment';
+import type { DownloadDecision } from './settle';
 import { parseRemoved, REMOVED_HEADER } from '../record/removal';
 import type { FeedLayout, FeedPackageRef, Problem } from '../types';
 
@@ -14,23 +16,41 @@ export interface Intake {
   layout?: FeedLayout;
   ref?: FeedPackageRef;
   enabled: boolean;
-  headerProblems: Problem[];
+  /**
+   * Header problems, known before the route runs in strict mode only (it answers 400 on them); otherwise
+   * the one validation pass after the download finds them.
+   */
+  headerProblems?: Problem[];
+  /** The `X-Deployment-Removed` header's problem, when it has one. */
+  removalProblem?: Problem;
+  /** Strict mode decides caller and feed before the route runs; settling then reuses that decision. */
+  decided?: DownloadDecision;
   /** `X-Deployment-Removed: true`: a removal record (this library's extension). */
   removed: boolean;
 }
 
-/** Header problems (missing, empty, too long, control characters, bad Url); an unparseable Date is not one. */
-export function checkHeaders(validate: Validator, headers: HeaderValues): Problem[] {
-  const input: Record<string, string> = { FeedName: 'f', PackageName: 'p', Version: 'v' };
-  for (const [field, value] of Object.entries(headers)) if (field !== 'Date') input[field] = value!;
-  const result = validate(input);
-  if (result.ok) return [];
-  return result.problems.map((p) => ({ field: HEADER_OF.get(p.field ?? '') ?? p.field, message: p.message }));
+/** The deployment's input from the package a download names and its headers; an unparseable Date is left out (a warning, not a problem). */
+export function downloadInput(pkg: { feedName: string; packageName: string; version?: string; groupName?: string }, headers: HeaderValues): { input: Record<string, string>; unparseableDate?: string } {
+  const input: Record<string, string> = { FeedName: pkg.feedName, PackageName: pkg.packageName };
+  if (pkg.version !== undefined) input.Version = pkg.version;
+  if (pkg.groupName !== undefined) input.GroupName = pkg.groupName;
+  for (const [field, value] of Object.entries(headers)) input[field] = value!;
+  if (input.Date !== undefined && input.Date.trim() !== '' && parseDeploymentDate(input.Date) === undefined) {
+    const unparseableDate = input.Date;
+    delete input.Date;
+    return { input, unparseableDate };
+  }
+  return { input };
+}
+
+/** The problems of one validation pass that are about the headers, named by header (`X-ProGet-Deployment-Target`). */
+export function headerProblemsOf(problems: readonly Problem[]): Problem[] {
+  return problems.filter((p) => p.field !== undefined && HEADER_OF.has(p.field)).map((p) => ({ ...p, field: HEADER_OF.get(p.field!)! }));
 }
 
 /** True when the header problems are headers left out or empty (`partial_headers`), not bad values. */
 export function isPartial(problems: readonly Problem[]): boolean {
-  return problems.some((p) => /is required|must not be empty/.test(p.message));
+  return problems.some((p) => p.kind === 'missing' || p.kind === 'empty');
 }
 
 export function intakeOf(
@@ -39,6 +59,7 @@ export function intakeOf(
   layouts: readonly FeedLayout[],
   isEnabled: (feed: string) => boolean,
   validate: Validator,
+  strict: boolean,
 ): Intake {
   let layout: FeedLayout | undefined;
   let ref: FeedPackageRef | undefined;
@@ -49,9 +70,14 @@ export function intakeOf(
       break;
     }
   }
-  const headerProblems = checkHeaders(validate, headers);
   const removedHeader = req.headers[REMOVED_HEADER.toLowerCase()];
   const removal = parseRemoved(Array.isArray(removedHeader) ? removedHeader : removedHeader?.trim(), REMOVED_HEADER);
-  if (removal.problem) headerProblems.push(removal.problem);
-  return { headers, layout, ref, enabled: ref ? isEnabled(ref.feedName) : false, headerProblems, removed: removal.removed === true };
+  const enabled = ref ? isEnabled(ref.feedName) : false;
+  let headerProblems: Problem[] | undefined;
+  if (strict && ref && enabled) {
+    // Strict mode answers 400 before the route runs: validate what the URL and headers say now.
+    const result = validate(downloadInput(ref, headers).input);
+    headerProblems = [...(result.ok ? [] : headerProblemsOf(result.problems)), ...(removal.problem ? [removal.problem] : [])];
+  }
+  return { headers, layout, ref, enabled, headerProblems, removalProblem: removal.problem, removed: removal.removed === true };
 }

@@ -24,11 +24,11 @@ import { createValidator } from '../record/validate';
 import { countBodyBytes, deliveredInFull } from './body-bytes';
 import { LOST_EVENT, SERVED_PACKAGE_LOCAL } from './events';
 import { readHeaders } from './headers';
-import { hostPrincipal } from './host-principal';
+import { hostPrincipal } from '../auth/host-principal';
 import { intakeOf, isPartial, type Intake } from './intake';
 import { createReporter } from './report';
 import { resolveEnabled, resolveLayouts } from './resolve-options';
-import { settleDownload, type SettleContext } from './settle';
+import { decideDownload, settleDownload, type SettleContext } from './settle';
 import type {
   AuthAdapter,
   DeployedContext,
@@ -78,7 +78,9 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     },
   });
   const ownsStore = options.store === undefined;
-  const store = options.store ?? createKnexStore();
+  const logger: Logger = options.logger ?? console;
+  checkMethods('feedDeployments: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
+  const store = options.store ?? createKnexStore(options.logger ? { logger: options.logger } : {});
   checkMethods('feedDeployments: options.store', store, ['record'], 'Use createKnexStore() or an object implementing DeploymentStore.');
   const auth: AuthAdapter | undefined = options.auth;
   if (auth !== undefined) {
@@ -88,8 +90,6 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     if (options[fn] !== undefined && typeof options[fn] !== 'function') invalidOption('feedDeployments', fn, 'must be a function, or left out.');
   }
   if (options.strict !== undefined && typeof options.strict !== 'boolean') invalidOption('feedDeployments', 'strict', 'must be true or false.');
-  const logger: Logger = options.logger ?? console;
-  checkMethods('feedDeployments: options.logger', logger, ['warn', 'error'], 'Pass console, or an object with warn(message, meta) and error(message, meta).');
   const events = options.events ?? createEvents();
   checkMethods('feedDeployments: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as the router\'s `events`, or leave it out.');
   const layouts = resolveLayouts(options.layouts);
@@ -154,7 +154,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     }
     try {
       const headers = readHeaders(req);
-      if (headers !== undefined) intake = intakeOf(req, headers, layouts, isEnabled, validate);
+      if (headers !== undefined) intake = intakeOf(req, headers, layouts, isEnabled, validate, strict);
     } catch (err) {
       // A layout or switch that throws must not break the download.
       logger.error('package-deployments: reading a feed download failed; it is not recorded.', { error: String(err), path: requestPath(req) });
@@ -164,15 +164,33 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
       next();
       return;
     }
-    if (strict && req.method === 'GET' && intake.ref && intake.enabled && intake.headerProblems.length > 0) {
+    const watched = intake;
+    const proceed = () => {
+      (req as unknown as Record<symbol, unknown>)[WATCHED] = true;
+      watch(req, res, watched);
+      next();
+    };
+    if (strict && req.method === 'GET' && intake.ref && intake.enabled && intake.headerProblems !== undefined && intake.headerProblems.length > 0) {
+      // Strict mode answers 400 before the route runs, but in the one order of decisions: only a caller
+      // who may record on a feed that exists is told about the headers. Anyone else downloads as usual
+      // (the route decides who may download) and the download is skipped after it.
       const problems = intake.headerProblems;
-      report.skip(req, intake, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status: 400, problems });
-      sendError(res, new DeploymentError(400, 'invalid_deployment', formatProblems(problems), { problems }));
+      decideDownload(settle, req, intake.ref.feedName).then(
+        (decided) => {
+          watched.decided = decided;
+          if (!decided.ok) return proceed();
+          report.skip(req, watched, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status: 400, problems });
+          sendError(res, new DeploymentError(400, 'invalid_deployment', formatProblems(problems), { problems }));
+        },
+        (err: unknown) => {
+          // A throwing adapter or catalogue never breaks the download; settling asks again and reports it.
+          logger.error('package-deployments: deciding a strict download failed; it is served as usual.', { error: String(err), path: requestPath(req) });
+          proceed();
+        },
+      );
       return;
     }
-    (req as unknown as Record<symbol, unknown>)[WATCHED] = true;
-    watch(req, res, intake);
-    next();
+    proceed();
   };
 
   async function flush(): Promise<void> {

@@ -10,11 +10,12 @@ import { extractCredentials } from '../http/credentials';
 import { formatProblems } from '../http/errors';
 import { requestPath } from '../http/request-path';
 import type { FeedResolver } from '../feeds/catalogue';
-import { ANONYMOUS, parseDeploymentDate } from '../record/deployment';
+import { decideFeed } from '../feeds/decide';
+import { ANONYMOUS } from '../record/deployment';
 import type { Validator } from '../record/validate';
 import type { BatchWriter } from '../write/batch-writer';
 import { SERVED_PACKAGE_LOCAL } from './events';
-import { isPartial, type Intake } from './intake';
+import { downloadInput, headerProblemsOf, isPartial, type Intake } from './intake';
 import type { Reporter } from './report';
 import type { AuthAdapter, DeployedContext, FeedPackageRef, Principal, ServedPackage } from '../types';
 
@@ -30,6 +31,40 @@ export interface SettleContext {
   report: Reporter;
 }
 
+/** The caller and the feed of a download, decided in the one order; or why it is not recorded. */
+export type DownloadDecision =
+  | { ok: true; principal: Principal | null; feed: string }
+  | { ok: false; reason: 'unauthorized' | 'unknown_feed'; message: string };
+
+export async function decideDownload(
+  ctx: Pick<SettleContext, 'auth' | 'initAuth' | 'principalOf' | 'resolveFeed'>,
+  req: Request,
+  requestedFeed: string,
+): Promise<DownloadDecision> {
+  const unknown = { ok: false as const, reason: 'unknown_feed' as const, message: `feed "${requestedFeed}" is not one of the configured feeds.` };
+  // A principal the host set is used as is: the download route already authorized it.
+  let principal: Principal | null = ctx.principalOf(req) ?? null;
+  if (principal !== null || !ctx.auth) {
+    const feed = await ctx.resolveFeed(requestedFeed);
+    return feed === undefined ? unknown : { ok: true, principal, feed };
+  }
+  await ctx.initAuth();
+  let credentials;
+  try {
+    credentials = extractCredentials(req);
+  } catch (err) {
+    // A credential given twice: refused, as the router refuses it.
+    return { ok: false, reason: 'unauthorized', message: err instanceof Error ? err.message : String(err) };
+  }
+  const authenticated = await ctx.auth.authenticate(credentials, req);
+  if (authenticated === false) return { ok: false, reason: 'unauthorized', message: 'the credentials presented were refused by the auth adapter.' };
+  principal = authenticated ?? null;
+  const decision = await decideFeed(ctx.auth, principal, Privileges.Record, requestedFeed, ctx.resolveFeed);
+  if (decision.ok) return { ok: true, principal, feed: decision.feed };
+  if (decision.reason === 'unknown_feed') return unknown;
+  return { ok: false, reason: 'unauthorized', message: `${principal ? `"${principal.name}"` : 'Anonymous'} may not record deployments on feed "${requestedFeed}" (needs ${Privileges.Record}).` };
+}
+
 export async function settleDownload(ctx: SettleContext, req: Request, res: Response, intake: Intake): Promise<void> {
   const skip = ctx.report.skip;
   const status = res.statusCode;
@@ -37,56 +72,37 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
   if (status < 200 || status > 299) return skip(req, intake, 'download_failed', `the download was answered ${status}; only a 2xx download is recorded.`, { status });
   if (!intake.layout || !intake.ref) return skip(req, intake, 'not_a_download', 'the URL matches none of the configured download layouts.', { status });
   if (!intake.enabled) return skip(req, intake, 'disabled', `recording is switched off for feed "${intake.ref.feedName}".`, { status });
-  if (intake.headerProblems.length > 0) {
-    const problems = intake.headerProblems;
-    return skip(req, intake, isPartial(problems) ? 'partial_headers' : 'invalid_headers', formatProblems(problems).replace(/\n/g, ' '), { status, problems });
-  }
+  // One order of decisions (feeds/decide.ts): who the caller is and whether they may record on the feed,
+  // then the feed resolved, and only then the headers and the package validated.
+  const decided = intake.decided ?? (await decideDownload(ctx, req, intake.ref.feedName));
+  if (!decided.ok) return skip(req, intake, decided.reason, decided.message, { status });
+  const { principal, feed: feedName } = decided;
   const served = ctx.servedOf(req, res) ?? undefined;
-  const pkg: FeedPackageRef = { ...intake.ref };
+  const pkg: FeedPackageRef = { ...intake.ref, feedName };
   if (served && typeof served === 'object') {
     for (const key of ['version', 'packageName', 'groupName'] as const) {
       if (typeof served[key] === 'string' && served[key] !== '') pkg[key] = served[key];
     }
   }
+  // The one validation pass of the download: the package (URL, route) and the headers together.
+  const { input, unparseableDate } = downloadInput(pkg, intake.headers);
+  const result = ctx.validate(input, { receivedAt: new Date(), defaultUserName: principal?.name ?? ANONYMOUS });
+  const headerProblems = intake.headerProblems ?? [...(result.ok ? [] : headerProblemsOf(result.problems)), ...(intake.removalProblem ? [intake.removalProblem] : [])];
+  if (headerProblems.length > 0) {
+    return skip(req, intake, isPartial(headerProblems) ? 'partial_headers' : 'invalid_headers', formatProblems(headerProblems).replace(/\n/g, ' '), { status, problems: headerProblems });
+  }
   if (pkg.version === undefined) {
     return skip(req, intake, 'latest_unknown', `the URL names no version and the route did not say which it served (set res.locals.${SERVED_PACKAGE_LOCAL} = { version }).`, { status });
   }
-  const feedName = await ctx.resolveFeed(pkg.feedName);
-  if (feedName === undefined) return skip(req, intake, 'unknown_feed', `feed "${pkg.feedName}" is not one of the configured feeds.`, { status });
-
-  let principal: Principal | null = ctx.principalOf(req) ?? null;
-  if (principal === null && ctx.auth) {
-    await ctx.initAuth();
-    let credentials;
-    try {
-      credentials = extractCredentials(req);
-    } catch (err) {
-      // A credential given twice: refused, as the router refuses it.
-      return skip(req, intake, 'unauthorized', err instanceof Error ? err.message : String(err), { status });
-    }
-    const authenticated = await ctx.auth.authenticate(credentials, req);
-    if (authenticated === false) return skip(req, intake, 'unauthorized', 'the credentials presented were refused by the auth adapter.', { status });
-    principal = authenticated ?? null;
-    if (!(await ctx.auth.authorize(principal, Privileges.Record, feedName))) {
-      return skip(req, intake, 'unauthorized', `${principal ? `"${principal.name}"` : 'Anonymous'} may not record deployments on feed "${feedName}" (needs ${Privileges.Record}).`, { status });
-    }
-  }
-
-  const receivedAt = new Date();
-  const input: Record<string, string> = { FeedName: feedName, PackageName: pkg.packageName, Version: pkg.version };
-  if (pkg.groupName !== undefined) input.GroupName = pkg.groupName;
-  for (const [field, value] of Object.entries(intake.headers)) input[field] = value!;
-  if (input.Date !== undefined && input.Date.trim() !== '' && parseDeploymentDate(input.Date) === undefined) {
-    ctx.report.warn({
-      code: 'date_unparseable',
-      message: `X-ProGet-Deployment-Date "${input.Date.slice(0, 64)}" is not an ISO 8601 date; the time received was recorded instead.`,
-      path: requestPath(req),
-    });
-    delete input.Date;
-  }
-  const result = ctx.validate(input, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
   if (!result.ok) {
     return skip(req, intake, 'invalid_package', `the package read from the URL is not valid: ${formatProblems(result.problems).replace(/\n/g, ' ')}`, { status, problems: result.problems });
+  }
+  if (unparseableDate !== undefined) {
+    ctx.report.warn({
+      code: 'date_unparseable',
+      message: `X-ProGet-Deployment-Date "${unparseableDate.slice(0, 64)}" is not an ISO 8601 date; the time received was recorded instead.`,
+      path: requestPath(req),
+    });
   }
   // The record's identity, given at intake: the writer's retries can never store it twice.
   result.deployment.uid = randomUUID();

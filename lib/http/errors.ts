@@ -63,7 +63,8 @@ export function forbidden(): DeploymentError {
 }
 
 export function feedNotFound(feed: string): DeploymentError {
-  return new DeploymentError(404, 'feed_not_found', `Feed "${feed}" was not found.`);
+  // The name is the caller's own input: quoted as JSON, so control characters are escaped, and cut short.
+  return new DeploymentError(404, 'feed_not_found', `Feed ${JSON.stringify(feed.slice(0, 200))} was not found.`);
 }
 
 /** Error codes of Node and the drivers that mean "the database cannot be reached right now". */

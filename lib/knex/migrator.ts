@@ -30,6 +30,42 @@ export interface Migrator {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What knex prints when another process holds the migration lock: the migrator waits and retries instead. */
+const LOCK_NOISE = /^Can't take lock to run migrations|^If you are sure migrations are not running/;
+const quieted = new WeakMap<object, { original: KnexLogger; depth: number }>();
+interface KnexLogger { warn(message: unknown): void }
+
+/**
+ * Runs `run` with knex's lock warnings dropped: while this migrator migrates, another process holding
+ * the lock is expected and handled (waited for, then retried, then a thrown error past the deadline), so
+ * knex's "Can't take lock to run migrations" is not printed. Every other message goes to the knex
+ * instance's own logger (its `log` config) as before; the logger is restored once the last run ends.
+ */
+async function withoutLockNoise<T>(knex: Knex, run: () => Promise<T>): Promise<T> {
+  const client = knex.client as { logger?: KnexLogger };
+  let entry = quieted.get(client);
+  if (!entry && client.logger) {
+    const original = client.logger;
+    const filtered = Object.create(original) as KnexLogger;
+    filtered.warn = (message: unknown) => {
+      if (typeof message === 'string' && LOCK_NOISE.test(message)) return;
+      original.warn(message);
+    };
+    client.logger = filtered;
+    entry = { original, depth: 0 };
+    quieted.set(client, entry);
+  }
+  if (entry) entry.depth++;
+  try {
+    return await run();
+  } finally {
+    if (entry && --entry.depth === 0) {
+      client.logger = entry.original;
+      quieted.delete(client);
+    }
+  }
+}
+
 /** Errors that mean another process is migrating at the same moment: wait and try again. */
 function isConcurrentMigration(err: unknown): boolean {
   // knex's LockError ("MigrationLocked"): another process holds the lock, or (SQLite) its transaction
@@ -96,7 +132,7 @@ export function createMigrator(migrations: readonly Migration[], tableName: stri
           // Up to date (every start but the first): return without taking knex's migration lock, so that
           // instances starting together do not queue for it (on SQLite, each wait costs a busy timeout).
           if ((await pending(knex)).length === 0) return;
-          await knex.migrate.latest(config);
+          await withoutLockNoise(knex, () => knex.migrate.latest(config));
           return;
         } catch (err) {
           if (!isConcurrentMigration(err) || Date.now() > deadline) throw err;

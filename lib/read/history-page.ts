@@ -12,7 +12,7 @@ import { extractCredentials } from '../http/credentials';
 import { authorizeRead, principalOf } from './authorize';
 import type { ReadContext } from './context';
 import { listFrom } from './from-store';
-import { badQuery, rawQuery, readParameters, toReadRequest } from './parameters';
+import { rawQuery, readParameters, toReadRequest } from './parameters';
 import type { DeploymentPage, DeploymentQuery, DeploymentRecord } from '../types';
 
 /** The page's own parameters (its path gives feed, package and, optionally, version). */
@@ -239,8 +239,7 @@ export function historyPageHandler(ctx: ReadContext, apiPath: string) {
       };
       let status = 200;
       try {
-        if (problems.length > 0) throw badQuery(problems);
-        const query = await authorizeRead(ctx, principal, request);
+        const query = await authorizeRead(ctx, principal, request, problems);
         model.feed = query.feedName!;
         model.scheme = ctx.schemeFor(model.feed).name;
         const currentQuery: DeploymentQuery = { ...query, current: true, cursor: undefined, limit: RUNNING_NOW_LIMIT };

@@ -9,7 +9,7 @@ import { EXPORT_CONTENT_TYPES, toWire, writeRecords } from './export';
 import { authorizeRead, principalOf } from './authorize';
 import type { ReadContext } from './context';
 import { countFrom, listFrom, startStream } from './from-store';
-import { badQuery, negotiateFormat, rawQuery, readParameters, toReadRequest } from './parameters';
+import { negotiateFormat, rawQuery, readParameters, toReadRequest } from './parameters';
 
 export type { ReadContext } from './context';
 
@@ -22,9 +22,9 @@ export function readHandler(ctx: ReadContext, current: boolean) {
       if (current) request.query.current = true;
       const format = negotiateFormat(req, request.format);
       if (request.total && format !== 'json') problems.push({ field: 'total', message: 'is only given in JSON answers; leave it out for CSV and NDJSON.' });
-      if (problems.length > 0) throw badQuery(problems);
+      // Authenticate, authorize on the feed, resolve it; only then answer the parameters' problems.
       const principal = await principalOf(ctx, req);
-      const query = await authorizeRead(ctx, principal, request);
+      const query = await authorizeRead(ctx, principal, request, problems);
 
       if (format === 'json') {
         const [page, total] = await Promise.all([listFrom(ctx, query), request.total ? countFrom(ctx, query) : undefined]);

@@ -66,7 +66,7 @@ export function pickFields(input: object): { values: Map<DeploymentField, unknow
     if (!spec) continue;
     const previous = seenAs.get(spec.name);
     if (previous !== undefined) {
-      problems.push({ field: spec.name, message: `given more than once (as "${previous}" and "${key}"); send it once.` });
+      problems.push({ field: spec.name, message: `given more than once (as "${previous}" and "${key}"); send it once.`, kind: 'duplicate' });
       continue;
     }
     seenAs.set(spec.name, key);

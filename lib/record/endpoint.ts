@@ -8,6 +8,7 @@ import { Privileges } from '../auth/privileges';
 import { extractCredentials } from '../http/credentials';
 import { DeploymentError, feedNotFound, forbidden, invalidDeployment, storageError } from '../http/errors';
 import type { FeedResolver } from '../feeds/catalogue';
+import { decideFeed } from '../feeds/decide';
 import { emitDeployed } from '../write/events';
 import type { BatchWriter } from '../write/batch-writer';
 import { deploymentBodyParser } from './body';
@@ -74,7 +75,8 @@ function releaseKey(store: DeploymentStore, keyId: string, claim: string): void 
         await store.settleIdempotencyKey!(keyId, claim, null);
         return;
       } catch {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        // Unref'd: a process that is shutting down does not wait for this.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)).unref());
       }
     }
   })();
@@ -97,20 +99,23 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       if (req.body === undefined || req.headers['content-length'] === '0') {
         throw new DeploymentError(400, 'malformed_body', 'The request has no body: send the deployment as JSON or as a form (Application, Description, Target, FeedName, PackageName, Version).');
       }
-      // Authorize before reporting validation problems, so that a caller who may not record learns
-      // nothing about the body: 403 comes first whenever the feed can be read from the body.
+      // One order of decisions (feeds/decide.ts): authorize on the feed the body names, resolve it, and only
+      // then validate, so that a caller who may not record learns nothing about the body or the feeds.
       const requestedFeed = feedNameOf(req.body);
-      if (requestedFeed !== undefined && !(await ctx.auth.authorize(principal, Privileges.Record, requestedFeed))) throw forbidden();
+      let feed: string | undefined;
+      if (requestedFeed !== undefined) {
+        const decision = await decideFeed(ctx.auth, principal, Privileges.Record, requestedFeed, ctx.resolveFeed);
+        if (!decision.ok) throw decision.reason === 'forbidden' ? forbidden() : feedNotFound(requestedFeed);
+        feed = decision.feed;
+      }
 
       const result = ctx.validate(req.body, { receivedAt, defaultUserName: principal?.name ?? ANONYMOUS });
       const removal = removedOf(req.body);
       if (!result.ok || removal.problem) throw invalidDeployment([...(result.problems ?? []), ...(removal.problem ? [removal.problem] : [])]);
       const deployment = result.deployment;
       if (removal.removed) deployment.removed = true;
-
-      if (requestedFeed !== deployment.feedName && !(await ctx.auth.authorize(principal, Privileges.Record, deployment.feedName))) throw forbidden();
-      const feed = await ctx.resolveFeed(deployment.feedName);
-      if (feed === undefined) throw feedNotFound(deployment.feedName);
+      // A valid body always names its feed (FeedName is required), so `feed` is known here.
+      if (feed === undefined) throw forbidden();
       deployment.feedName = feed;
 
       // The record's identity, given here at intake: a retried write of it can never store it twice.

@@ -96,24 +96,25 @@ function describeType(value: unknown): string {
 function ajvProblem(error: ErrorObject, data: Record<string, unknown>): Problem {
   if (error.keyword === 'required') {
     const field = (error.params as { missingProperty: string }).missingProperty;
-    return { field, message: 'is required.' };
+    return { field, message: 'is required.', kind: 'missing' };
   }
   const field = error.instancePath.replace(/^\//, '') as DeploymentField;
   const value = data[field];
   switch (error.keyword) {
     case 'type':
-      return { field, message: `must be a string, not ${describeType(value)}.` };
+      return { field, message: `must be a string, not ${describeType(value)}.`, kind: 'type' };
     case 'minLength':
-      return { field, message: 'must not be empty.' };
+      return { field, message: 'must not be empty.', kind: 'empty' };
     case 'maxLength':
       return {
         field,
         message: `must be at most ${(error.params as { limit: number }).limit} characters long (it has ${typeof value === 'string' ? value.length : '?'}).`,
+        kind: 'too_long',
       };
     case 'pattern':
-      return { field, message: 'must not contain control characters (such as NUL)' + (field === 'Description' ? ' other than tabs and line breaks.' : ' or line breaks.') };
+      return { field, message: 'must not contain control characters (such as NUL)' + (field === 'Description' ? ' other than tabs and line breaks.' : ' or line breaks.'), kind: 'control' };
     default:
-      return { field, message: error.message ?? 'is invalid.' };
+      return { field, message: error.message ?? 'is invalid.', kind: 'invalid' };
   }
 }
 
@@ -129,7 +130,7 @@ export function createValidator(options?: Pick<ValidateOptions, 'limits'>, facto
   const check = compiledFor(limits, factory);
   return function validate(input: unknown, callOptions: Omit<ValidateOptions, 'limits'> = {}): ValidationResult {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      return { ok: false, problems: [{ message: `The deployment must be an object with named fields, not ${describeType(input)}.` }] };
+      return { ok: false, problems: [{ message: `The deployment must be an object with named fields, not ${describeType(input)}.`, kind: 'type' }] };
     }
     const { values, problems } = pickFields(input);
     const data: Record<string, unknown> = Object.create(null);
@@ -149,18 +150,18 @@ export function createValidator(options?: Pick<ValidateOptions, 'limits'>, facto
     for (const f of FIELDS) {
       const value = data[f.name];
       if (typeof value === 'string' && LONE_SURROGATE.test(value) && !problems.some((p) => p.field === f.name)) {
-        problems.push({ field: f.name, message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).' });
+        problems.push({ field: f.name, message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).', kind: 'bad_unicode' });
       }
     }
     let date: Date | undefined;
     if (typeof data.Date === 'string' && !problems.some((p) => p.field === 'Date')) {
       date = parseDeploymentDate(data.Date);
       if (!date) {
-        problems.push({ field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).' });
+        problems.push({ field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).', kind: 'bad_date' });
       }
     }
     if (typeof data.Url === 'string' && !problems.some((p) => p.field === 'Url') && !isHttpUrl(data.Url)) {
-      problems.push({ field: 'Url', message: 'must be an absolute http:// or https:// URL.' });
+      problems.push({ field: 'Url', message: 'must be an absolute http:// or https:// URL.', kind: 'bad_url' });
     }
     if (problems.length > 0) {
       const order = new Map(FIELDS.map((f, i) => [f.name as string, i]));

@@ -4,8 +4,9 @@
  */
 import { knex as createKnex, type Knex } from 'knex';
 import { once } from '../util/once';
+import { knexLog } from '../knex/log';
 import { isSqlite } from '../knex/dialect';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, KeyInterval, NewDeployment, PackageRef, PurgePolicy, PurgeResult, VersionScheme, VersionSchemeSetting } from '../types';
+import type { Logger, DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, IdempotencyClaim, IdempotencyOutcome, IdempotencyState, KeyInterval, NewDeployment, PackageRef, PurgePolicy, PurgeResult, VersionScheme, VersionSchemeSetting } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { packageKey } from '../advisories/package-keys';
@@ -24,6 +25,12 @@ import { createKnexOutbox } from '../webhooks/outbox-store';
 import type { WebhookOutboxStore } from '../webhooks/types';
 
 export interface KnexStoreOptions {
+  /**
+   * Where knex's own warnings and errors go ("Acquire connection error"...) for the knex instance the
+   * store creates on the main thread. A `knex` you pass keeps its own `log` config; the embedded store in
+   * its worker thread logs through the worker. Defaults to `console`.
+   */
+  logger?: Logger;
   /**
    * A knex instance the host already has (PostgreSQL, MySQL/MariaDB, SQLite). The store never destroys
    * it. Defaults to a new SQLite database in `filename`.
@@ -132,7 +139,7 @@ export interface KnexDeploymentStore extends DeploymentStore, WebhookOutboxStore
 export const DEFAULT_SQLITE_FILE = 'package-deployments.sqlite';
 
 /** A knex instance on an SQLite file with the settings the store wants (WAL, full sync, busy timeout). */
-export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, settings: { busyTimeoutMs?: number } = {}): Knex {
+export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, settings: { busyTimeoutMs?: number; logger?: Logger } = {}): Knex {
   const busyTimeoutMs = Math.max(0, Math.floor(settings.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs));
   try {
     require.resolve('better-sqlite3');
@@ -142,6 +149,8 @@ export function createSqliteKnex(filename: string = DEFAULT_SQLITE_FILE, setting
   return createKnex({
     client: 'better-sqlite3',
     connection: { filename },
+    // knex's own messages ("Acquire connection error"...) go to the logger option, not to the console.
+    ...(settings.logger ? { log: knexLog(settings.logger) } : {}),
     useNullAsDefault: true,
     acquireConnectionTimeout: busyTimeoutMs + DEFAULT_STORE_TIMEOUTS.statementMs,
     pool: {
@@ -199,7 +208,7 @@ export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
   // A knex instance of the caller's stays in this thread. So does an SQLite file whose version schemes are
   // functions or objects of the host (they cannot be sent to a worker).
   const owned = options.knex === undefined;
-  const db = options.knex ?? createSqliteKnex(options.filename, { busyTimeoutMs: timeouts.acquireMs });
+  const db = options.knex ?? createSqliteKnex(options.filename, { busyTimeoutMs: timeouts.acquireMs, logger: options.logger ?? console });
   return buildKnexStore(db, { migrate: options.migrate !== false, owned, timeoutMs: timeouts.acquireMs + timeouts.statementMs, ...schemes });
 }
 

@@ -207,6 +207,8 @@ export async function currentByPackageKey(db: Knex, query: PackageKeyQuery): Pro
       .from({ n: DEPLOYMENTS_TABLE })
       .whereRaw(`${same} and (n.deployed_at > d.deployed_at or (n.deployed_at = d.deployed_at and n.id > d.id))`),
   );
+  // A target whose latest record is a removal no longer runs the package.
+  q.where('d.removed', false);
   const rows = (await q.orderBy([{ column: 'd.target' }, { column: 'd.id' }])) as DeploymentRow[];
   return rows.map(fromRow);
 }

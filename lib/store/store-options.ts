@@ -2,7 +2,7 @@
 import { invalidOption, optionNames, readOptions } from '../options';
 import type { KnexStoreOptions } from './knex-store';
 
-const KNOWN_OPTIONS = optionNames<KnexStoreOptions>()('knex', 'filename', 'migrate', 'versionSchemes', 'defaultVersionScheme', 'timeouts');
+const KNOWN_OPTIONS = optionNames<KnexStoreOptions>()('knex', 'filename', 'migrate', 'versionSchemes', 'defaultVersionScheme', 'timeouts', 'logger');
 
 /** True when `value` looks like a knex instance (as returned by `knex({ client, connection })`). */
 export function isKnex(value: unknown): boolean {
@@ -21,5 +21,8 @@ export function readKnexStoreOptions(given: KnexStoreOptions | undefined): Reado
     invalidOption('createKnexStore', 'filename', 'is only used without `knex` (for the embedded SQLite store); give either `knex` or `filename`, not both.');
   }
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') invalidOption('createKnexStore', 'migrate', 'must be true or false.');
+  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.warn !== 'function' || typeof options.logger.error !== 'function')) {
+    invalidOption('createKnexStore', 'logger', 'must be console, or an object with warn(message) and error(message).');
+  }
   return options;
 }

@@ -2,6 +2,7 @@
  * The knex API-key store: options, keys as created and as listed.
  */
 import type { AnonymousGrant, AuthAdapter, Privilege } from './auth';
+import type { Logger } from './shared';
 
 export interface KnexApiKeyStoreOptions {
   /** A knex instance (PostgreSQL, MySQL/MariaDB, SQLite); never destroyed by the store. Defaults to an SQLite file. */
@@ -12,6 +13,8 @@ export interface KnexApiKeyStoreOptions {
   migrate?: boolean;
   /** What callers without credentials may do, as in {@link ApiKeyAuthOptions}. Defaults to `false` (nothing). */
   anonymous?: boolean | AnonymousGrant;
+  /** Where knex's own warnings and errors go for the SQLite knex the store creates (not a `knex` you pass). Defaults to `console`. */
+  logger?: Logger;
 }
 
 /** What {@link KnexApiKeyStore.createApiKey} is given. */

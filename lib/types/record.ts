@@ -61,7 +61,16 @@ export interface DeploymentRecord extends NewDeployment {
 export interface Problem {
   field?: DeploymentField | string;
   message: string;
+  /**
+   * What is wrong, for programs (the message is for people): `missing`, `empty`, `too_long`, `control`
+   * (control characters), `type` (not a string), `duplicate` (given twice), `bad_unicode`, `bad_date`,
+   * `bad_url`, `invalid` (anything else). Set by the validator; `undefined` on problems from elsewhere.
+   */
+  kind?: ProblemKind;
 }
+
+/** The kinds of {@link Problem} the validator reports. */
+export type ProblemKind = 'missing' | 'empty' | 'too_long' | 'control' | 'type' | 'duplicate' | 'bad_unicode' | 'bad_date' | 'bad_url' | 'invalid';
 
 /** The maximum length, in characters, of each field. */
 export interface FieldLimits {
