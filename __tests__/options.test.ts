@@ -18,7 +18,9 @@ import {
   customAuth,
   customLayout,
   feedDeployments,
+  flushOnExit,
   helmLayout,
+  openApiDocument,
   mavenLayout,
   migrateApiKeyStore,
   migrateDeploymentStore,
@@ -80,6 +82,8 @@ const TYPOS: Array<[string, () => unknown, string, string, string]> = [
   ['migrateDeploymentStore(knex, { lockTimeout })', () => migrateDeploymentStore(noKnex, { lockTimeout: 5 } as never), 'migrateDeploymentStore', 'lockTimeout', 'lockTimeoutMs'],
   ['rollbackDeploymentStore(knex, { al })', () => rollbackDeploymentStore(noKnex, { al: true } as never), 'rollbackDeploymentStore', 'al', 'all'],
   ['migrateApiKeyStore(knex, { lockTimeout })', () => migrateApiKeyStore(noKnex, { lockTimeout: 5 } as never), 'migrateApiKeyStore', 'lockTimeout', 'lockTimeoutMs'],
+  ['flushOnExit(flush, { timeout })', () => flushOnExit(async () => undefined, { timeout: 100 } as never), 'flushOnExit', 'timeout', 'timeoutMs'],
+  ['openApiDocument({ webhook })', () => openApiDocument({ webhook: true } as never), 'openApiDocument', 'webhook', 'webhooks'],
   ['rollbackApiKeyStore(knex, { al })', () => rollbackApiKeyStore(noKnex, { al: true } as never), 'rollbackApiKeyStore', 'al', 'all'],
 ];
 

@@ -18,7 +18,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'json', value: false, help: 'list/create: print JSON' },
 ];
 
-function knexFromEnv(env: NodeJS.ProcessEnv): Knex {
+/** The knex instance PACKAGE_DEPLOYMENTS_DATABASE names (an SQLite file, or a postgres:// or mysql:// URL). */
+export function knexFromEnv(env: NodeJS.ProcessEnv): Knex {
   const database = env[ENV.DATABASE];
   if (!database) throw new UsageError(`set ${ENV.DATABASE} to the database the server reads its keys from (an SQLite file, or a postgres:// or mysql:// URL).`);
   if (/^postgres(ql)?:\/\//i.test(database)) return createKnex({ client: 'pg', connection: database, pool: { min: 0, max: 1 } });

@@ -7,5 +7,6 @@ import { keysVerb } from './keys';
 import { purgeVerb } from './purge';
 import { recordVerb } from './record';
 import type { Verb } from './verb';
+import { webhooksVerb } from './webhooks';
 
-export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, purgeVerb, advisoriesVerb, keysVerb];
+export const VERBS: readonly Verb[] = [recordVerb, historyVerb, currentVerb, exportVerb, purgeVerb, advisoriesVerb, keysVerb, webhooksVerb];

@@ -5,6 +5,7 @@
  * credentials as security schemes. Built from the same tables the code reads (fields, limits, read
  * parameters), so the two cannot drift apart; the tests hold real answers against it.
  */
+import { optionNames, readOptions } from '../options';
 import { DEFAULT_LIMITS, FIELDS } from '../record/deployment';
 import { READ_PARAMETERS } from '../read/parameters';
 import { RECORD_COLUMNS } from '../read/export';
@@ -140,8 +141,11 @@ function historyOperation(withVersion: boolean): Record<string, unknown> {
   };
 }
 
+const OPENAPI_DOCUMENT_OPTIONS = optionNames<OpenApiDocumentOptions>()('historyPath', 'serverUrl', 'webhooks');
+
 /** The OpenAPI 3.1 document of the router's endpoints. */
-export function openApiDocument(options: OpenApiDocumentOptions = {}): Record<string, unknown> {
+export function openApiDocument(given?: OpenApiDocumentOptions): Record<string, unknown> {
+  const options = readOptions('openApiDocument', given, OPENAPI_DOCUMENT_OPTIONS, '{ webhooks: true }');
   const historyPath = options.historyPath === undefined ? '/-/deployments' : options.historyPath;
   const record = {
     operationId: 'recordDeployment',

@@ -11,6 +11,7 @@
  *   it is the last listener) then ends the process as it would have without this one.
  * On `beforeExit` (the event loop ran dry), records still queued are flushed.
  */
+import { optionNames, readOptions } from '../options';
 
 export interface FlushOnExitOptions {
   /** The signals to flush on. Defaults to `['SIGTERM', 'SIGINT']`. */
@@ -34,12 +35,15 @@ export interface FlushOnExitOptions {
 /** Removes the handlers {@link flushOnExit} installed. */
 export type RemoveFlushOnExit = () => void;
 
+const FLUSH_ON_EXIT_OPTIONS = optionNames<FlushOnExitOptions>()('signals', 'timeoutMs', 'graceMs', 'pending', 'logger');
+
 /**
  * Flushes with `flush()` on SIGTERM, SIGINT and `beforeExit`, without swallowing the host's own handling
  * of them (see the file comment). Returns a function that removes the handlers.
  */
-export function flushOnExit(flush: () => Promise<void>, options: FlushOnExitOptions = {}): RemoveFlushOnExit {
+export function flushOnExit(flush: () => Promise<void>, given?: FlushOnExitOptions): RemoveFlushOnExit {
   if (typeof flush !== 'function') throw new TypeError('flushOnExit(flush): flush must be a function returning a promise, such as () => feeds.flush().');
+  const options = readOptions('flushOnExit', given, FLUSH_ON_EXIT_OPTIONS, '{ timeoutMs: 5000 }');
   const signals = options.signals ?? (['SIGTERM', 'SIGINT'] as const);
   const timeoutMs = options.timeoutMs ?? 5000;
   const graceMs = options.graceMs ?? 1000;
