@@ -2,25 +2,17 @@
  * The body of a delivery, made once when the record is committed and stored in the outbox, so that every
  * attempt sends the same bytes.
  */
+import { toWire, type WireRecord } from '../read/export';
 import type { DeploymentRecord } from '../types';
 import type { WebhookEventType, WebhookFormat } from './types';
 
-/** The record in the read API's field names (kept in step with `read/export.ts`'s `toWire`). */
-export function recordData(r: DeploymentRecord): Record<string, string | null> {
-  return {
-    Id: r.id,
-    Date: r.date.toISOString(),
-    FeedName: r.feedName,
-    GroupName: r.groupName ?? null,
-    PackageName: r.packageName,
-    Version: r.version,
-    Target: r.target,
-    Application: r.application,
-    UserName: r.userName,
-    Description: r.description,
-    Url: r.url ?? null,
-    ReceivedAt: r.receivedAt.toISOString(),
-  };
+/**
+ * The record in the read API's field names: `toWire` (the read API's own mapping), less `Removed`, which
+ * the delivery's event type already says (`deployment.removed`).
+ */
+export function recordData(r: DeploymentRecord): Omit<WireRecord, 'Removed'> {
+  const { Removed: _removed, ...data } = toWire(r);
+  return data;
 }
 
 /** ProGet's event names for its default body. */
