@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import advisories from './fixtures/advisories.json';
 import { apiKeyAuth, createDeploymentRouter, createKnexStore, validateDeployment, type KnexDeploymentStore, type NewDeployment } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
-import { launchChromium } from './helpers/chromium';
+import { describeWithBrowser, launchChromium } from './helpers/chromium';
 import { listen, type RunningServer } from './helpers/http';
 
 const KEY = 'advisories-page-key';
@@ -29,6 +29,8 @@ function d(feed: string, group: string, pkg: string, version: string, target: st
   return r.deployment;
 }
 
+// Without Chromium the whole file says so loudly and skips (CI=true fails instead): see helpers/chromium.ts.
+describeWithBrowser('the Advisories page', () => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pd-adv-page-'));
   db = await createTestDatabase('sqlite');
@@ -119,4 +121,5 @@ it('renders hostile advisory text as text', async () => {
 it('refuses a caller who may read nothing', async () => {
   const res = await fetch(`${server.url}/-/deployments/advisories`, { method: 'POST', body: new URLSearchParams({ advisory: JSON.stringify(advisories) }) });
   expect(res.status).toBe(403);
+});
 });

@@ -14,7 +14,7 @@ import request from 'supertest';
 import { anonymousAuth, createDeploymentRouter, createKnexStore, feedDeployments, DEPLOYMENTS_TABLE, type FeedDeploymentsMiddleware } from '../lib';
 import { FIXTURES, feedApp } from './helpers/feed-app';
 import { download, watchOutcomes } from './helpers/feed-outcomes';
-import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { createTestDatabase, describeEachNetworkDatabase, type TestDatabase } from './helpers/databases';
 import { SAMPLE, memoryLogger } from './helpers/fixtures';
 import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy';
 
@@ -59,9 +59,8 @@ async function underResets(proxy: TcpProxy, load: (running: () => boolean) => Pr
   await work;
 }
 
-const NETWORK = databaseIds().filter((id) => id !== 'sqlite');
 
-describe.each(NETWORK)('connections to %s cut every 250 ms', (id) => {
+describeEachNetworkDatabase()('connections to %s cut every 250 ms', (id) => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let knex: Knex;
