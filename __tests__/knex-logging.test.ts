@@ -1,7 +1,7 @@
 /**
  * knex's console output: the migration lock contention the migrator handles is not printed, and the
  * SQLite knex the library creates sends knex's warnings and errors to the `logger` option, never to
- * the console.
+ * the console, from the main thread and from the embedded store's worker thread alike.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,4 +66,30 @@ it('createKnexStore({ knex: undefined, filename, logger }) on the main thread pa
   }
   expect(printed).toEqual([]);
   expect(logger.lines.some((line) => /knex: Acquire connection error/.test(line))).toBe(true);
+});
+
+it('createKnexStore({ filename, logger }) in its worker thread sends knex\'s warnings to the logger, not to a console', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pd-knex-log-'));
+  const logger = memoryLogger();
+  // The worker's console writes to this process's stdout and stderr: watch those too.
+  const written: string[] = [];
+  const streams = [process.stdout, process.stderr].map((stream) => jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+    written.push(String(chunk));
+    return true;
+  }));
+  // Names only: the store runs in a worker thread (the test above keeps it on this one).
+  const store = createKnexStore({ filename: join(dir, 'no-such-dir', 'deployments.sqlite'), logger, timeouts: { acquireMs: 100, statementMs: 5000 } });
+  try {
+    expect(() => store.knex).toThrow(/worker thread/);
+    await expect(store.init()).rejects.toThrow();
+  } finally {
+    await store.close();
+    // Anything the worker printed has had time to come through its stdio pipes.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    streams.forEach((s) => s.mockRestore());
+    rmSync(dir, { recursive: true, force: true });
+  }
+  expect(printed).toEqual([]);
+  expect(written.filter((text) => /knex|Acquire connection/i.test(text))).toEqual([]);
+  expect(logger.lines.some((line) => /^warn: package-deployments: knex: Acquire connection error/.test(line))).toBe(true);
 });

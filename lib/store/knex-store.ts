@@ -27,8 +27,9 @@ import type { WebhookOutboxStore } from '../webhooks/types';
 export interface KnexStoreOptions {
   /**
    * Where knex's own warnings and errors go ("Acquire connection error"...) for the knex instance the
-   * store creates on the main thread. A `knex` you pass keeps its own `log` config; the embedded store in
-   * its worker thread logs through the worker. Defaults to `console`.
+   * store creates, on the main thread or in the embedded store's worker thread (whose lines are sent to
+   * this thread and given to this logger). A `knex` you pass keeps its own `log` config. Defaults to
+   * `console`.
    */
   logger?: Logger;
   /**
@@ -203,7 +204,7 @@ export function createKnexStore(given?: KnexStoreOptions): KnexDeploymentStore {
       busyTimeoutMs: timeouts.acquireMs,
       timeoutMs: timeouts.acquireMs + timeouts.statementMs,
       ...schemes,
-    } as WorkerStoreConfig) as unknown as KnexDeploymentStore;
+    } as WorkerStoreConfig, options.logger ?? console) as unknown as KnexDeploymentStore;
   }
   // A knex instance of the caller's stays in this thread. So does an SQLite file whose version schemes are
   // functions or objects of the host (they cannot be sent to a worker).

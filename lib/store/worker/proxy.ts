@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { schemeResolver, VERSION_SCHEMES } from '../../versions/registry';
 import { UNKEYED, versionKey } from '../../versions/keys';
 import { packageKey } from '../../advisories/package-keys';
-import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore } from '../../types';
+import type { DeploymentPage, DeploymentQuery, DeploymentRecord, DeploymentStore, Logger } from '../../types';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { argToWire, errorFromWire, type Reply, type Request } from './wire';
+import { forwardWorkerLog, isWorkerLog, type WorkerLog } from './log';
 
 export interface WorkerStoreConfig {
   filename: string;
@@ -68,7 +69,7 @@ interface Channel {
 }
 
 /** One worker thread and the calls waiting for its answers; started on first use, again after a crash. */
-function channel(config: WorkerStoreConfig, isClosed: () => boolean): Channel {
+function channel(config: WorkerStoreConfig, isClosed: () => boolean, logger: Logger): Channel {
   let worker: Worker | undefined;
   let nextId = 1;
   const calls = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>();
@@ -77,7 +78,8 @@ function channel(config: WorkerStoreConfig, isClosed: () => boolean): Channel {
     if (worker) return worker;
     const w = startWorker(config);
     w.unref();
-    w.on('message', (reply: Reply) => {
+    w.on('message', (reply: Reply | WorkerLog) => {
+      if (isWorkerLog(reply)) return forwardWorkerLog(reply, logger);
       const call = calls.get(reply.id);
       if (!call) return;
       calls.delete(reply.id);
@@ -140,15 +142,16 @@ function channel(config: WorkerStoreConfig, isClosed: () => boolean): Channel {
 /** Methods that only read: answered by the reader thread, so that a long read never holds up a write. */
 const READS = new Set(['list', 'current', 'count', 'currentOfPackage', 'listWebhookDeliveries', 'listWebhookTargets', 'summarizeWebhookDeliveries']);
 
-export function createWorkerStore(config: WorkerStoreConfig): DeploymentStore {
+/** `logger` stays on this thread: it gets the worker's log lines (knex's warnings and errors). */
+export function createWorkerStore(config: WorkerStoreConfig, logger: Logger): DeploymentStore {
   let closed = false;
   const isClosed = () => closed;
   // Two threads on the same file (WAL: readers never wait for the writer): the writer owns migrations and
   // inserts; the reader answers list/count/stream. Reads wait for the writer's init (the migrations) once.
-  const writer = channel(config, isClosed);
+  const writer = channel(config, isClosed, logger);
   // ":memory:" is one database per connection: one thread answers everything there.
   const inMemory = config.filename === '' || config.filename === ':memory:' || /mode=memory/.test(config.filename);
-  const reader = inMemory ? writer : channel({ ...config, migrate: false }, isClosed);
+  const reader = inMemory ? writer : channel({ ...config, migrate: false }, isClosed, logger);
   let writerReady: Promise<unknown> | undefined;
   const ready = () => (writerReady ??= writer.send({ kind: 'call', method: 'init', args: [] } as Omit<Request, 'id'>, 'init').catch((err) => {
     writerReady = undefined;

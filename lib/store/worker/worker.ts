@@ -8,16 +8,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildKnexStore, createSqliteKnex } from '../knex-store';
 import { argFromWire, errorToWire, type Reply, type Request } from './wire';
+import { loggerToParent } from './log';
 import type { WorkerStoreConfig } from './proxy';
 
 const config = workerData as WorkerStoreConfig;
-const knex = createSqliteKnex(config.filename, { busyTimeoutMs: config.busyTimeoutMs });
+const port = parentPort!;
+// knex's own messages go to the main thread, which hands them to the caller's `logger` (proxy.ts).
+const knex = createSqliteKnex(config.filename, { busyTimeoutMs: config.busyTimeoutMs, logger: loggerToParent(port) });
 // ":memory:" is one database per connection: there, inserts go through knex's connection too.
 const inMemory = config.filename === '' || config.filename === ':memory:' || /mode=memory/.test(config.filename);
 const store = buildKnexStore(knex, { migrate: config.migrate, owned: true, sqliteFile: inMemory ? undefined : config.filename, busyTimeoutMs: config.busyTimeoutMs, versionSchemes: config.versionSchemes, defaultVersionScheme: config.defaultVersionScheme }) as unknown as Record<string, unknown>;
 const iterators = new Map<number, AsyncIterator<unknown>>();
 let nextIterator = 1;
-const port = parentPort!;
 
 function reply(message: Reply): void {
   port.postMessage(message);
