@@ -5,7 +5,8 @@
  * before every version, `"*"` limits unbounded). The store narrows the candidates by index (package key,
  * version-key intervals derived from the events); the evaluation below decides on each candidate.
  */
-import { intersectIntervals, SCHEME_KEYS } from '../versions/keys';
+import { SCHEME_KEYS } from '../versions/keys';
+import { intersectIntervals } from '../versions/key-intervals';
 import { parseVersionRange, VERSION_SCHEMES } from '../versions/registry';
 import type { DeploymentRecord, DeploymentStore, KeyInterval, VersionScheme } from '../types';
 import { ECOSYSTEM_SCHEMES, recordNameOf } from './ecosystems';

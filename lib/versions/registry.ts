@@ -9,7 +9,7 @@ import { pypiScheme } from './pypi';
 import type { KeyInterval, VersionRange, VersionScheme, VersionSchemeSetting } from '../types';
 import { semverScheme } from './semver';
 import { parseVers, VersError } from './vers';
-import { rangeKeyIntervals } from './keys';
+import { rangeKeyIntervals } from './key-intervals';
 
 /** The built-in schemes. `npm` is another name for `semver`. */
 export const VERSION_SCHEMES: Readonly<Record<string, VersionScheme>> = Object.freeze({
