@@ -17,7 +17,7 @@ interface Connection {
   close(): void;
 }
 
-/** A webhook intent row (lib/webhooks/outbox-store.ts), written in the rows' transaction. */
+/** A webhook intent row (lib/webhooks/outbox-rows.ts), written in the rows' transaction. */
 export interface IntentRow { pairs: string; min_record_id: number; max_record_id: number; created_at: string }
 
 export interface SqliteInserter {
