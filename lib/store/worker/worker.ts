@@ -6,7 +6,8 @@
  * main thread asks for one (backpressure), and drops the iterator when asked to (early return).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildKnexStore, createSqliteKnex } from '../knex-store';
+import { buildKnexStore } from '../build-knex-store';
+import { createSqliteKnex } from '../sqlite-knex';
 import { argFromWire, errorToWire, type Reply, type Request } from './wire';
 import { loggerToParent } from './log';
 import type { WorkerStoreConfig } from './proxy';
