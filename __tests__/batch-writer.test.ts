@@ -194,7 +194,7 @@ describe('the batch writer, awaited (with a store the test controls)', () => {
 
   it('checks its options at construction, saying how to fix them', () => {
     const { store } = manualStore();
-    expect(BATCH_DEFAULTS).toEqual({ maxSize: 100, maxPending: 10000, retries: 3, retryDelayMs: 200 });
+    expect(BATCH_DEFAULTS).toEqual({ maxSize: 500, maxWaitMs: 25, maxPending: 10000, retries: 3, retryDelayMs: 200 });
     for (const maxSize of [0, 10001, 1.5, Number.NaN]) {
       expect(() => createGroupCommit(store, { maxSize })).toThrow(/batch.maxSize must be a whole number from 1 to 10000/);
     }

@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { Privileges } from '../auth/privileges';
-import { randomUUID } from 'node:crypto';
+import { newRecordUid } from '../util/record-uid';
 import { extractCredentials } from '../http/credentials';
 import { formatProblems } from '../http/errors';
 import { requestPath } from '../http/request-path';
@@ -105,7 +105,7 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
     });
   }
   // The record's identity, given at intake: the writer's retries can never store it twice.
-  result.deployment.uid = randomUUID();
+  result.deployment.uid = newRecordUid();
   if (intake.removed) result.deployment.removed = true;
   ctx.queue.enqueue(result.deployment, { source: 'feed', feedType: intake.layout.feedType, principal });
 }

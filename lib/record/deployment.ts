@@ -103,6 +103,8 @@ export function parseDeploymentDate(text: string): Date | undefined {
 /** True when `text` is an absolute http: or https: URL. */
 export function isHttpUrl(text: string): boolean {
   if (!/^https?:\/\//i.test(text)) return false;
+  // http: and https: are special schemes: a URL that parses has a host. URL.canParse builds no object.
+  if (typeof URL.canParse === 'function') return URL.canParse(text);
   try {
     const url = new URL(text);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';

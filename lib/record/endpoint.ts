@@ -15,6 +15,7 @@ import { deploymentBodyParser } from './body';
 import { ANONYMOUS, pickFields } from './deployment';
 import type { Validator } from './validate';
 import { randomUUID } from 'node:crypto';
+import { newRecordUid } from '../util/record-uid';
 import {
   callerScope,
   duplicateUid,
@@ -122,7 +123,7 @@ export function recordHandlers(ctx: RecordContext): RequestHandler[] {
       const key = idempotencyKeyOf(req.headers['idempotency-key']);
       const keyId = key !== undefined ? idempotencyId(callerScope(principal), key) : undefined;
       const fingerprint = keyId !== undefined ? payloadFingerprint(req.body) : '';
-      deployment.uid = ctx.ignoreDuplicates ? duplicateUid(deployment) : keyId !== undefined ? idempotentUid(keyId, fingerprint) : randomUUID();
+      deployment.uid = ctx.ignoreDuplicates ? duplicateUid(deployment) : keyId !== undefined ? idempotentUid(keyId, fingerprint) : newRecordUid();
 
       const { keyStore: store, idempotency } = ctx;
       const claimed = keyId !== undefined && idempotency !== false && store.claimIdempotencyKey !== undefined && store.settleIdempotencyKey !== undefined;

@@ -1,5 +1,5 @@
 /** Mapping between records and the knex store's rows. */
-import { randomUUID } from 'node:crypto';
+import { newRecordUid } from '../util/record-uid';
 import type { DeploymentRecord, NewDeployment } from '../types';
 
 export interface DeploymentRow {
@@ -38,7 +38,7 @@ export function toRow(d: NewDeployment, versionKey?: string, packageKey?: string
     url: d.url ?? null,
     deployed_at: d.date.toISOString(),
     received_at: d.receivedAt.toISOString(),
-    uid: d.uid ?? randomUUID(),
+    uid: d.uid ?? newRecordUid(),
     removed: d.removed === true,
   };
   if (versionKey !== undefined) row.version_key = versionKey;

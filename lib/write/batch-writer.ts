@@ -21,7 +21,8 @@ import type { BatchOptions, DeploymentRecord, DeploymentStore, LostDeployments, 
 
 /** The defaults of {@link BatchOptions}. */
 export const BATCH_DEFAULTS: Readonly<Required<BatchOptions>> = Object.freeze({
-  maxSize: 100,
+  maxSize: 500,
+  maxWaitMs: 25,
   maxPending: 10_000,
   retries: 3,
   retryDelayMs: 200,
@@ -52,6 +53,7 @@ export function resolveBatchOptions(factory: string, options: BatchOptions | und
     }
   };
   check('maxSize', 1, MAX_BATCH_SIZE);
+  check('maxWaitMs', 0, 1000);
   check('maxPending', 1);
   check('retries', 0, 20);
   check('retryDelayMs', 0, 600_000);
@@ -94,7 +96,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * const stored = await writer.write(deployment); // committed when this resolves
  */
 export function createBatchWriter<C>(store: DeploymentStore, options: Required<BatchOptions>, callbacks: WriterCallbacks<C>): BatchWriter<C> {
-  const { maxSize, maxPending, retries, retryDelayMs } = options;
+  const { maxSize, maxWaitMs, maxPending, retries, retryDelayMs } = options;
   const pending: Array<Item<C>> = [];
   let writing = 0;
   let recorded = 0;
@@ -191,8 +193,31 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
     }
   }
 
+  /** True when every waiting record is queued (nobody awaits its commit) and they do not fill a batch. */
+  function mayGather(): boolean {
+    if (maxWaitMs === 0 || closed || flushing > 0 || pending.length >= maxSize) return false;
+    for (let i = 0; i < pending.length; i++) if (!pending[i]!.queued) return false;
+    return true;
+  }
+
+  /** Ends a gathering wait early: a record someone awaits, a full batch, or flush()/close(). */
+  let stopGathering: (() => void) | undefined;
+  /** flush() calls under way: nothing gathers while one waits. */
+  let flushing = 0;
+
   async function run(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (mayGather()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, maxWaitMs);
+        function done() {
+          clearTimeout(timer);
+          stopGathering = undefined;
+          resolve();
+        }
+        stopGathering = done;
+      });
+    }
     while (pending.length > 0) {
       const batch = pending.splice(0, maxSize);
       writing += batch.length;
@@ -221,6 +246,7 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
       }
       return new Promise<DeploymentRecord>((resolve, reject) => {
         pending.push({ deployment, resolve, reject, queued: false });
+        stopGathering?.();
         start();
       });
     },
@@ -234,27 +260,39 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
         return false;
       }
       pending.push({ deployment, context, queued: true });
+      if (pending.length >= maxSize) stopGathering?.();
       start();
       return true;
     },
     async flush() {
-      for (;;) {
-        while (running || pending.length > 0) {
-          if (!running) start();
-          await running;
-        }
-        if (parked.length === 0) return;
-        // Records whose fate is unknown: one more write each; if it fails, they are reported lost
-        // (maybe stored).
-        const again = parked.splice(0);
-        writing += again.length;
-        await writeBatch(again, true);
+      flushing++;
+      stopGathering?.();
+      try {
+        await flushAll();
+      } finally {
+        flushing--;
       }
     },
     async close() {
       closed = true;
+      stopGathering?.();
       await this.flush();
     },
     stats: () => ({ queued: pending.length + writing + parked.length, recorded, lost }),
   };
+
+  async function flushAll(): Promise<void> {
+    for (;;) {
+      while (running || pending.length > 0) {
+        if (!running) start();
+        await running;
+      }
+      if (parked.length === 0) return;
+      // Records whose fate is unknown: one more write each; if it fails, they are reported lost
+      // (maybe stored).
+      const again = parked.splice(0);
+      writing += again.length;
+      await writeBatch(again, true);
+    }
+  }
 }
