@@ -222,6 +222,80 @@ describe('the batch writer, awaited (with a store the test controls)', () => {
   });
 });
 
+describe('the batch writer, queued (the feed middleware\'s way): maxWaitMs', () => {
+  function queued(store: DeploymentStore, options?: BatchOptions) {
+    const committed: string[] = [];
+    const writer = createBatchWriter<string>(store, resolveBatchOptions('test', options), { committed: (r) => committed.push(r.target), lost: () => undefined });
+    return { writer, committed };
+  }
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  it('a queued record waits up to maxWaitMs for others, so they share one transaction', async () => {
+    const { store, calls, commit } = manualStore();
+    const { writer, committed } = queued(store, { maxWaitMs: 40 });
+    writer.enqueue(deployment('a'), 'a');
+    await flush();
+    await sleep(10);
+    expect(calls).toHaveLength(0); // still gathering
+    writer.enqueue(deployment('b'), 'b');
+    await sleep(60);
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['a', 'b']]);
+    commit(0);
+    await writer.flush();
+    expect(committed).toEqual(['a', 'b']);
+  });
+
+  it('a record someone awaits ends the wait at once, and takes the queued ones with it', async () => {
+    const { store, calls, commit } = manualStore();
+    const { writer } = queued(store, { maxWaitMs: 1000 });
+    writer.enqueue(deployment('q'), 'q');
+    await flush();
+    const awaited = track(writer.write(deployment('w')));
+    await flush();
+    await flush();
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['q', 'w']]);
+    commit(0);
+    await flush();
+    expect(awaited.settled).toBe(true);
+    await writer.flush();
+  });
+
+  it('a full batch (maxSize) and flush() do not wait', async () => {
+    const { store, calls, commit } = manualStore();
+    const { writer } = queued(store, { maxWaitMs: 1000, maxSize: 3 });
+    for (const t of ['1', '2', '3']) writer.enqueue(deployment(t), t);
+    await flush();
+    await flush();
+    expect(calls.map((c) => c.batch.length)).toEqual([3]);
+    commit(0);
+    writer.enqueue(deployment('4'), '4');
+    const started = Date.now();
+    const flushed = writer.flush();
+    await flush();
+    await flush();
+    expect(calls.map((c) => c.batch.length)).toEqual([3, 1]);
+    commit(1);
+    await flushed;
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('maxWaitMs: 0 writes in the same turn, as the awaited path does', async () => {
+    const { store, calls, commit } = manualStore();
+    const { writer } = queued(store, { maxWaitMs: 0 });
+    writer.enqueue(deployment('a'), 'a');
+    await flush();
+    expect(calls).toHaveLength(1);
+    commit(0);
+    await writer.flush();
+  });
+
+  it('refuses a maxWaitMs out of range, saying the range', () => {
+    const { store } = manualStore();
+    expect(() => queued(store, { maxWaitMs: 1001 })).toThrow(/batch.maxWaitMs must be a whole number from 0 to 1000/);
+    expect(() => queued(store, { maxWaitMs: -1 })).toThrow(/batch.maxWaitMs/);
+  });
+});
+
 /** Counts the INSERT statements and transactions knex sends. */
 function countStatements(knex: Knex) {
   const seen = { inserts: 0, begins: 0 };
