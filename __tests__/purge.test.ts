@@ -183,6 +183,28 @@ describe.each(databaseIds())('purge on %s', (id) => {
     expect(await countOf({ feed_name: 'Big' })).toBe(5 * 50);
   });
 
+  it('pages its scan with a row value that starts after the columns the scope fixes (an index range, not a rescan)', async () => {
+    // With feed_name both fixed (=) and first in the row value, SQLite used only the equality and read every
+    // row before the cursor again on each page: quadratic over a large feed.
+    const scans: string[] = [];
+    const listener = (q: { sql?: string }) => { if (/^select/i.test(q.sql ?? '') && /<\s*\(/.test(q.sql ?? '')) scans.push(q.sql!); };
+    db.knex.on('query', listener);
+    try {
+      const many: NewDeployment[] = [];
+      for (let d = 1; d <= 1100; d++) many.push(rec('FeedA', 'P', `bulk-${d % 3}`, 1 + (d % 28)));
+      await store.record(many);
+      await store.purge({ feedName: 'FeedA', keepLatest: 1 });
+    } finally {
+      db.knex.removeListener('query', listener);
+    }
+    expect(scans.length).toBeGreaterThan(0);
+    for (const sql of scans) expect(sql.replace(/[`"]/g, '')).toMatch(/\(group_name, package_name, target, deployed_at, id\) < \(/);
+    if (id === 'sqlite') {
+      const plan = (await db.knex.raw(`EXPLAIN QUERY PLAN ${scans[0]!}`, ['FeedA', '', 'P', 't', '2024-01-01T00:00:00.000Z', 1, 1000])) as Array<{ detail: string }>;
+      expect(plan.map((r) => r.detail).join(' ')).toMatch(/feed_name=\? AND \(group_name,package_name,target,deployed_at\)<\(/);
+    }
+  });
+
   it('refuses a bad schedule at construction, saying how to fix it', () => {
     expect(() => createDeploymentRouter({ store, apiKeys: keys, retention: { policy: { keepLatest: 1 }, everyMs: 10 } })).toThrow(/retention.everyMs must be a whole number of milliseconds, at least 60000/);
     expect(() => createDeploymentRouter({ store, apiKeys: keys, retention: { policy: {}, everyMs: 60_000 } })).toThrow(/say what to drop/);

