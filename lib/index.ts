@@ -42,7 +42,8 @@ export {
   pendingMigrations,
   type MigrateOptions,
 } from './store/migrations';
-export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE } from './store/tables';
+export { DEPLOYMENTS_TABLE, MIGRATIONS_TABLE, CURRENT_TABLE } from './store/tables';
+export { rebuildCurrentRecords } from './store/current-records';
 export { DeploymentError, FORBIDDEN_MESSAGE, type DeploymentErrorCode } from './http/errors';
 export { OptionsError, type OptionsErrorCode } from './options';
 export { DEPLOYED_EVENT } from './write/events';

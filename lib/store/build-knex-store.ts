@@ -14,6 +14,8 @@ import { countRows, currentByPackageKey, listPage, streamRows, type PackageOfEco
 import { fromRow, toRow, type DeploymentRow } from './rows';
 import { knexIdempotency } from './idempotency';
 import { insertOnce, retryDeadlocksOf, type Inserted } from './insert';
+import { upsertCurrent } from './current-records';
+import { deleteRecordById } from './delete-record';
 import { purgeRecords } from './purge';
 import { DEPLOYMENTS_TABLE } from './tables';
 import { DEFAULT_STORE_TIMEOUTS, withDeadline } from './timeouts';
@@ -101,20 +103,16 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
       inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
       return inserter.insert(rows, intentOf).map(fromRow);
     }
-    if (intentOf) {
-      // Some webhook target may want these records: records and their intent commit together.
-      return retryDeadlocksOf(() => db.transaction(async (trx) => {
-        const written = await insertChunked(trx, rows);
-        const intent = intentOf(written.rows.filter((_, i) => written.inserted[i]));
-        if (intent) await insertIntent(trx, intent);
-        return written.rows.map(fromRow);
-      }));
-    }
-    // One multi-row INSERT is atomic on its own: it commits all its rows or none. Sending it without
-    // BEGIN/COMMIT saves two round trips per batch (the batch writer's throughput on PostgreSQL is bounded
-    // by them). Batches larger than one INSERT takes need several statements, so a transaction.
-    if (rows.length <= chunkSize) return (await insertOnce(db, rows)).rows.map(fromRow);
-    return (await retryDeadlocksOf(() => db.transaction((trx) => insertChunked(trx, rows)))).rows.map(fromRow);
+    // Records, each target's current record (current-records.ts) and the webhook intent commit together:
+    // one transaction per batch, one multi-row upsert of the current table per chunk.
+    return retryDeadlocksOf(() => db.transaction(async (trx) => {
+      const written = await insertChunked(trx, rows);
+      const inserted = written.rows.filter((_, i) => written.inserted[i]);
+      await upsertCurrent(trx, inserted);
+      const intent = intentOf?.(inserted);
+      if (intent) await insertIntent(trx, intent);
+      return written.rows.map(fromRow);
+    }));
   }
 
   const keys = knexIdempotency(db);
@@ -146,10 +144,9 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     purge: (policy: PurgePolicy) => init().then(() => purgeRecords(db, policy)),
     getRecord: (id: string) => deadline(init().then(() => recordById(id)), 'a query'),
     async deleteRecord(id: string): Promise<DeploymentRecord | undefined> {
-      const record = await deadline(init().then(() => recordById(id)), 'a query');
-      if (!record) return undefined;
-      const n = Number(await deadline(Promise.resolve(db(DEPLOYMENTS_TABLE).where('id', Number(id)).delete()), 'a delete'));
-      return n > 0 ? record : undefined;
+      await deadline(init(), 'the migrations');
+      if (!/^\d{1,18}$/.test(id)) return undefined;
+      return deadline(deleteRecordById(db, Number(id)), 'a delete');
     },
     versionKeyOf: keyOf,
     packageKeyOf,

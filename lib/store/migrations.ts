@@ -8,6 +8,7 @@ import { createMigrator, type MigrateOptions, type Migration } from '../knex/mig
 import { readMigrateOptions, readPendingArguments, readRollbackOptions } from '../knex/migrate-options';
 import { DEPLOYMENTS_TABLE, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE } from './tables';
 import { WEBHOOK_MIGRATIONS } from '../webhooks/migrations';
+import { CURRENT_MIGRATION } from './current-migration';
 
 export type { MigrateOptions, Migration } from '../knex/migrator';
 
@@ -193,6 +194,8 @@ export const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  // Each target's current record, kept at write time (issue 10): lib/store/current-migration.ts.
+  CURRENT_MIGRATION,
 ];
 
 const migrator = createMigrator(MIGRATIONS, MIGRATIONS_TABLE);

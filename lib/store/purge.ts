@@ -11,6 +11,8 @@ import { DeploymentError } from '../http/errors';
 import type { PurgePackageCount, PurgePolicy, PurgeResult, PurgeResume } from '../types';
 import { fromRow, type DeploymentRow } from './rows';
 import { DEPLOYMENTS_TABLE } from './tables';
+import { repairCurrent } from './current-records';
+import { retryDeadlocksOf } from './insert';
 
 /** Records deleted per statement unless the policy says otherwise. */
 export const DEFAULT_PURGE_BATCH = 200;
@@ -80,7 +82,7 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
   let matched = 0;
   let deleted = 0;
   let scanned = 0;
-  let pending: number[] = [];
+  let pending: ScanRow[] = [];
 
   // The sample is read before its records are deleted, so that a real run shows what it removed too.
   const sample: PurgeResult['sample'] = [];
@@ -95,10 +97,17 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
   const flush = async () => {
     await fetchSample();
     if (pending.length === 0) return;
-    const ids = pending;
+    const batch = pending;
     pending = [];
     if (!dryRun) {
-      deleted += Number(await db(DEPLOYMENTS_TABLE).whereIn('id', ids).delete());
+      // The current table (current-records.ts) is checked in the same transaction: a purge never deletes
+      // a target's current record as it scanned it, but a delete by id meanwhile may have made one of
+      // these current.
+      deleted += await retryDeadlocksOf(() => db.transaction(async (trx) => {
+        const n = Number(await trx(DEPLOYMENTS_TABLE).whereIn('id', batch.map((r) => Number(r.id))).delete());
+        await repairCurrent(trx, batch);
+        return n;
+      }));
       // Between two deletes, recording gets the database (and SQLite's one connection).
       if (pauseMs > 0) await sleep(pauseMs);
       else await yieldTurn();
@@ -153,7 +162,7 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
         sampled++;
         unfetched.push(Number(row.id));
       }
-      pending.push(Number(row.id));
+      pending.push(row);
       if (pending.length >= batchSize) await flush();
     }
     if (rows.length < SCAN_ROWS) break;

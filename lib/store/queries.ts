@@ -14,7 +14,7 @@ import type { DeploymentPage, DeploymentQuery, DeploymentRecord, KeyInterval } f
 import { UNKEYED } from '../versions/keys';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor';
 import { fromRow, type DeploymentRow } from './rows';
-import { DEPLOYMENTS_TABLE } from './tables';
+import { CURRENT_TABLE, DEPLOYMENTS_TABLE } from './tables';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -41,67 +41,77 @@ export function checkPackageQuery(query: DeploymentQuery): void {
   }
 }
 
-/** Applies a query's filters (not paging, not the range) to a query on the deployments table. */
-export function applyFilters(q: Knex.QueryBuilder, query: DeploymentQuery): Knex.QueryBuilder {
-  if (query.feedName !== undefined) q.where('feed_name', query.feedName);
-  if (query.feedNames !== undefined) q.whereIn('feed_name', [...query.feedNames]);
-  if (query.groupName !== undefined) q.where('group_name', query.groupName);
-  if (query.packageName !== undefined) q.where('package_name', query.packageName);
-  if (query.version !== undefined) q.where('version', query.version);
-  if (query.target !== undefined) q.where('target', query.target);
+/**
+ * Applies a query's filters (not paging, not the range) to a query on the deployments table. `column`
+ * names where each column is read (qualified names in a join); by default the bare names.
+ */
+export function applyFilters(q: Knex.QueryBuilder, query: DeploymentQuery, column: (name: string) => string = (name) => name): Knex.QueryBuilder {
+  if (query.feedName !== undefined) q.where(column('feed_name'), query.feedName);
+  if (query.feedNames !== undefined) q.whereIn(column('feed_name'), [...query.feedNames]);
+  if (query.groupName !== undefined) q.where(column('group_name'), query.groupName);
+  if (query.packageName !== undefined) q.where(column('package_name'), query.packageName);
+  if (query.version !== undefined) q.where(column('version'), query.version);
+  if (query.target !== undefined) q.where(column('target'), query.target);
   if (query.targetPrefix !== undefined && query.targetPrefix !== '') {
     // substr, not LIKE: case-sensitive and free of wildcard escaping on all three databases.
     // The length in characters (code points), as the databases count them; not in UTF-16 units, which
     // count a character outside the Basic Multilingual Plane (😀) twice.
-    q.whereRaw('substr(??, 1, ?) = ?', ['target', [...query.targetPrefix].length, query.targetPrefix]);
+    q.whereRaw('substr(??, 1, ?) = ?', [column('target'), [...query.targetPrefix].length, query.targetPrefix]);
   }
-  if (query.application !== undefined) q.where('application', query.application);
-  if (query.userName !== undefined) q.where('user_name', query.userName);
-  if (query.since !== undefined) q.where('deployed_at', '>=', query.since.toISOString());
-  if (query.until !== undefined) q.where('deployed_at', '<', query.until.toISOString());
+  if (query.application !== undefined) q.where(column('application'), query.application);
+  if (query.userName !== undefined) q.where(column('user_name'), query.userName);
+  if (query.since !== undefined) q.where(column('deployed_at'), '>=', query.since.toISOString());
+  if (query.until !== undefined) q.where(column('deployed_at'), '<', query.until.toISOString());
   return q;
 }
 
+/** Columns the current table holds as the record has them: "running now" filters on them there. */
+const IN_CURRENT = new Set(['feed_name', 'group_name', 'package_name', 'target', 'deployed_at', 'version_key']);
+const currentColumn = (name: string) => (IN_CURRENT.has(name) ? `c.${name}` : `d.${name}`);
+
 /**
- * The records a query selects, before paging: the filters, and for `current` only rows with no later
- * row for the same package on the same target (an index probe on the target index per row).
+ * The records a query selects, before paging: the filters, and for `current` the records that are their
+ * target's current record (the current table, current-records.ts: one row per target of the package, by
+ * index, each joined to its record by id), the removals left out.
  */
 export function selectRows(db: Knex, query: DeploymentQuery, keys?: readonly KeyInterval[]): Knex.QueryBuilder {
+  if (query.current) {
+    const q = db({ c: CURRENT_TABLE }).join({ d: DEPLOYMENTS_TABLE }, 'd.id', 'c.record_id').select('d.*');
+    applyFilters(q, query, currentColumn);
+    if (keys) whereKeys(q, keys, 'c.version_key');
+    // A target whose latest record is a removal no longer runs the package.
+    q.where('c.removed', false);
+    return q;
+  }
   const q = applyFilters(db({ d: DEPLOYMENTS_TABLE }).select('d.*'), query);
   if (keys) whereKeys(q, keys);
-  if (query.current) {
-    const same = ['feed_name', 'group_name', 'package_name', 'target'].map((c) => `n.${c} = d.${c}`).join(' and ');
-    q.whereNotExists(
-      db
-        .select(db.raw('1'))
-        .from({ n: DEPLOYMENTS_TABLE })
-        .whereRaw(`${same} and (n.deployed_at > d.deployed_at or (n.deployed_at = d.deployed_at and n.id > d.id))`),
-    );
-    // A target whose latest record is a removal no longer runs the package.
-    q.where('d.removed', false);
-  }
   return q;
 }
 
 /** Rows whose version key is in one of the intervals, or unkeyed: index range scans on version_key. */
-export function whereKeys(q: Knex.QueryBuilder, keys: readonly KeyInterval[]): Knex.QueryBuilder {
+export function whereKeys(q: Knex.QueryBuilder, keys: readonly KeyInterval[], column = 'd.version_key'): Knex.QueryBuilder {
   return q.where((w) => {
     for (const k of keys) {
       w.orWhere((x) => {
-        if (k.from !== undefined) x.where('d.version_key', k.fromInclusive ? '>=' : '>', k.from);
+        if (k.from !== undefined) x.where(column, k.fromInclusive ? '>=' : '>', k.from);
         // Keys sort before "~": an open upper end stops short of the unkeyed rows (matched below).
-        x.where('d.version_key', k.to !== undefined && k.toInclusive ? '<=' : '<', k.to ?? UNKEYED);
+        x.where(column, k.to !== undefined && k.toInclusive ? '<=' : '<', k.to ?? UNKEYED);
       });
     }
-    w.orWhere('d.version_key', UNKEYED);
+    w.orWhere(column, UNKEYED);
   });
 }
 
-function after(q: Knex.QueryBuilder, cursor: CursorPosition | undefined): Knex.QueryBuilder {
+/**
+ * Newest first from the cursor on. "Running now" orders by the current table's copy of (date, id), the
+ * same values, so that the database reads the current rows first and each record by id.
+ */
+function after(q: Knex.QueryBuilder, cursor: CursorPosition | undefined, current = false): Knex.QueryBuilder {
+  const [date, id] = current ? ['c.deployed_at', 'c.record_id'] : ['d.deployed_at', 'd.id'];
   if (cursor) {
-    q.where((w) => w.where('d.deployed_at', '<', cursor.date).orWhere((x) => x.where('d.deployed_at', cursor.date).andWhere('d.id', '<', cursor.id)));
+    q.where((w) => w.where(date, '<', cursor.date).orWhere((x) => x.where(date, cursor.date).andWhere(id, '<', cursor.id)));
   }
-  return q.orderBy([{ column: 'd.deployed_at', order: 'desc' }, { column: 'd.id', order: 'desc' }]);
+  return q.orderBy([{ column: date, order: 'desc' }, { column: id, order: 'desc' }]);
 }
 
 const positionOf = (row: DeploymentRow): CursorPosition => ({ date: row.deployed_at, id: Number(row.id) });
@@ -115,7 +125,7 @@ export async function listPage(db: Knex, query: DeploymentQuery, keys?: readonly
   const batch = range ? Math.max(limit + 1, SCAN_BATCH) : limit + 1;
   const found: DeploymentRow[] = [];
   for (;;) {
-    const rows = (await after(selectRows(db, query, range ? keys : undefined), cursor).limit(batch)) as DeploymentRow[];
+    const rows = (await after(selectRows(db, query, range ? keys : undefined), cursor, query.current === true).limit(batch)) as DeploymentRow[];
     for (const row of rows) {
       if (range && !range.test(row.version)) continue;
       found.push(row);
@@ -139,7 +149,7 @@ export async function* streamRows(
   let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
   const range = query.versionRange;
   for (;;) {
-    const rows = (await guard(Promise.resolve(after(selectRows(db, query, range ? keys : undefined), cursor).limit(SCAN_BATCH)))) as DeploymentRow[];
+    const rows = (await guard(Promise.resolve(after(selectRows(db, query, range ? keys : undefined), cursor, query.current === true).limit(SCAN_BATCH)))) as DeploymentRow[];
     for (const row of rows) {
       if (!range || range.test(row.version)) yield fromRow(row);
     }
@@ -194,21 +204,14 @@ export interface PackageKeyQuery {
 
 /**
  * The current record of every target running a package (by package key), whose version key is in the
- * intervals: index range scans on (feed, package_key, version_key), and for each candidate one probe of
- * the target index for a later record on the same target.
+ * intervals: index range scans on the current table's (feed, package_key, version_key), each row joined to
+ * its record by id.
  */
 export async function currentByPackageKey(db: Knex, query: PackageKeyQuery): Promise<DeploymentRecord[]> {
-  const q = db({ d: DEPLOYMENTS_TABLE }).select('d.*').where('d.feed_name', query.feedName).where('d.package_key', query.packageKey);
-  if (query.keys) whereKeys(q, query.keys);
-  const same = ['feed_name', 'group_name', 'package_name', 'target'].map((c) => `n.${c} = d.${c}`).join(' and ');
-  q.whereNotExists(
-    db
-      .select(db.raw('1'))
-      .from({ n: DEPLOYMENTS_TABLE })
-      .whereRaw(`${same} and (n.deployed_at > d.deployed_at or (n.deployed_at = d.deployed_at and n.id > d.id))`),
-  );
+  const q = db({ c: CURRENT_TABLE }).join({ d: DEPLOYMENTS_TABLE }, 'd.id', 'c.record_id').select('d.*').where('c.feed_name', query.feedName).where('c.package_key', query.packageKey);
+  if (query.keys) whereKeys(q, query.keys, 'c.version_key');
   // A target whose latest record is a removal no longer runs the package.
-  q.where('d.removed', false);
+  q.where('c.removed', false);
   const rows = (await q.orderBy([{ column: 'd.target' }, { column: 'd.id' }])) as DeploymentRow[];
   return rows.map(fromRow);
 }

@@ -13,3 +13,8 @@ export const WEBHOOK_DELIVERIES_TABLE = 'package_deployments_webhook_deliveries'
  * durable promise); the delivery worker turns each into delivery rows off the recording path.
  */
 export const WEBHOOK_INTENTS_TABLE = 'package_deployments_webhook_intents';
+/**
+ * Each target's current record (migration 004): one row per (feed, group, package, target), kept in the
+ * records' transaction, so that "running now" reads the current rows of a package instead of its history.
+ */
+export const CURRENT_TABLE = 'package_deployments_current';

@@ -1,11 +1,13 @@
 /**
  * Inserts on the embedded SQLite file through ONE prepared statement, reused for every row of every batch
  * (a CPU profile of the record endpoint showed knex building and preparing a new multi-row INSERT for each
- * batch), inside one transaction per batch: any batch size, all rows or none. Its own better-sqlite3
+ * batch), with one prepared upsert of the target's current record per row, inside one transaction per
+ * batch: any batch size, all rows or none. Its own better-sqlite3
  * connection, with the store's durability setting (WAL, `synchronous = FULL`: a 200 survives a power cut).
  */
-import { DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../tables';
+import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../tables';
 import type { DeploymentRow } from '../rows';
+import { CURRENT_COLUMNS, currentRowOf, upsertCurrentSql } from '../current-records';
 
 const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key', 'uid', 'removed'] as const;
 
@@ -39,6 +41,9 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   // A row whose uid is already stored (a retried batch) is skipped and read back: stored once (insert.ts).
   const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
+  // Each inserted row upserts its target's current record, in the same transaction; the upsert keeps the
+  // stored one when it is later, so rows of one batch may come in any order (current-records.ts).
+  const upsertCurrent = conn.prepare(upsertCurrentSql(false, 1, `"${CURRENT_TABLE}"`));
   const byUid = conn.prepare(`SELECT * FROM "${DEPLOYMENTS_TABLE}" WHERE "uid" = ?`);
   let intentStatement: Statement | undefined;
   const insertAll = conn.transaction((rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined) => {
@@ -47,6 +52,8 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
       const result = statement.run({ ...row, removed: row.removed ? 1 : 0 });
       if (result.changes === 1) {
         const fresh = { ...row, id: Number(result.lastInsertRowid) };
+        const current = currentRowOf(fresh);
+        upsertCurrent.run(CURRENT_COLUMNS.map((c) => (c === 'removed' ? (current.removed ? 1 : 0) : current[c])));
         inserted.push(fresh);
         return fresh;
       }
