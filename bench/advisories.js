@@ -18,7 +18,7 @@ const Database = require('better-sqlite3');
 const express = require('express');
 const {
   anonymousAuth, createDeploymentRouter, createKnexStore, createSqliteKnex, migrateDeploymentStore, parseVersionRange,
-  matchAdvisories, readAdvisories, nugetScheme, VERSION_SCHEMES, DEPLOYMENTS_TABLE,
+  matchAdvisories, readAdvisories, nugetScheme, VERSION_SCHEMES, DEPLOYMENTS_TABLE, CURRENT_TABLE, rebuildCurrentRecords,
 } = require('..');
 
 const RECORDS = Number(process.env.BENCH_RECORDS || 1_000_000);
@@ -137,9 +137,13 @@ async function main() {
     const keys = createKnexStore({ knex: migrator, versionSchemes: SCHEMES, migrate: false });
     let t0 = Date.now();
     load(file, keys);
+    const loaded = Date.now();
+    // Rows loaded around the store: its table of current records is filled from them once.
+    await rebuildCurrentRecords(migrator);
+    await migrator.raw('analyze ??', [CURRENT_TABLE]);
     await keys.close();
     await migrator.destroy();
-    process.stdout.write(`loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s; file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB\n`);
+    process.stdout.write(`loaded in ${((loaded - t0) / 1000).toFixed(1)} s, current records in ${((Date.now() - loaded) / 1000).toFixed(1)} s; file ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB\n`);
 
     store = createKnexStore({ filename: file, versionSchemes: SCHEMES });
     const app = express();

@@ -9,7 +9,7 @@ const { mkdtempSync, rmSync, statSync } = require('node:fs');
 const { tmpdir, cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 const Database = require('better-sqlite3');
-const { createKnexStore, createSqliteKnex, migrateDeploymentStore, parseVersionRange, DEPLOYMENTS_TABLE } = require('..');
+const { createKnexStore, createSqliteKnex, migrateDeploymentStore, parseVersionRange, rebuildCurrentRecords, DEPLOYMENTS_TABLE } = require('..');
 
 const RECORDS = Number(process.env.BENCH_RECORDS || 1_000_000);
 const PACKAGES = 10_000;
@@ -125,10 +125,12 @@ async function main() {
     process.stdout.write(`Loading ${RECORDS.toLocaleString('en')} records (${PACKAGES.toLocaleString('en')} packages, ${TARGETS.toLocaleString('en')} targets, ${VERSIONS} versions each) into SQLite...\n`);
     const migrator = createSqliteKnex(indexedFile);
     await migrateDeploymentStore(migrator);
-    await migrator.destroy();
     let t0 = Date.now();
     const indexCount = load(indexedFile);
     const loadSeconds = (Date.now() - t0) / 1000;
+    // Rows loaded around the store: its table of current records is filled from them once.
+    await rebuildCurrentRecords(migrator);
+    await migrator.destroy();
     process.stdout.write(`loaded in ${loadSeconds.toFixed(1)} s (${Math.round(RECORDS / loadSeconds).toLocaleString('en')} rows/s, batched inserts in transactions, then the ${indexCount} indexes of the migrations built); file ${(statSync(indexedFile).size / 2 ** 20).toFixed(0)} MiB\n`);
 
     // The baseline: the same rows with every index of the store dropped, so each query scans the table.
