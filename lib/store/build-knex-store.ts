@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { once } from '../util/once';
-import { isSqlite } from '../knex/dialect';
+import { isMysql, isSqlite } from '../knex/dialect';
 import type { DeploymentRecord, DeploymentQuery, IdempotencyClaim, IdempotencyOutcome, KeyInterval, NewDeployment, PurgePolicy, VersionScheme } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
@@ -105,6 +105,9 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     }
     // Records, each target's current record (current-records.ts) and the webhook intent commit together:
     // one transaction per batch, one multi-row upsert of the current table per chunk.
+    // MySQL/MariaDB: READ COMMITTED, so that reading back the rows another writer committed while this
+    // INSERT waited for it (insert.ts) sees them; under REPEATABLE READ the read would use the snapshot of
+    // the transaction's first read, without them.
     return retryDeadlocksOf(() => db.transaction(async (trx) => {
       const written = await insertChunked(trx, rows);
       const inserted = written.rows.filter((_, i) => written.inserted[i]);
@@ -112,7 +115,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
       const intent = intentOf?.(inserted);
       if (intent) await insertIntent(trx, intent);
       return written.rows.map(fromRow);
-    }));
+    }, isMysql(db) ? { isolationLevel: 'read committed' } : undefined));
   }
 
   const keys = knexIdempotency(db);
