@@ -61,6 +61,11 @@ function fixedLeadingColumns(policy: PurgePolicy): number {
   return n;
 }
 
+/** How long one delete step should take, in milliseconds; the batch halves above it and doubles below half of it. */
+const STEP_MS = 10;
+const FIRST_STEP_RECORDS = 50;
+const MIN_STEP_RECORDS = 10;
+
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -68,12 +73,16 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<PurgeResult> {
   checkPurgePolicy(policy);
   const dryRun = policy.dryRun !== false;
-  const batchSize = policy.batchSize ?? DEFAULT_PURGE_BATCH;
+  const maxBatch = policy.batchSize ?? DEFAULT_PURGE_BATCH;
+  // Each delete is one step that recording waits behind (on SQLite the one writer; in-process, the event
+  // loop too). Its size adapts so that a step takes about STEP_MS, whatever the database's size and
+  // cache: on a 1,000,000-record SQLite file a 200-record delete took 20-50 ms.
+  let batchSize = Math.min(maxBatch, FIRST_STEP_RECORDS);
   const sampleSize = policy.sampleSize ?? DEFAULT_PURGE_SAMPLE;
   const protect = policy.keepPrevious ? 2 : 1;
   const keep = Math.max(protect, policy.keepLatest ?? protect);
   const before = policy.before?.toISOString();
-  const pauseMs = policy.pauseMs ?? 0;
+  const pauseMs = policy.pauseMs;
   const budgetMs = policy.timeBudgetMs ?? DEFAULT_PURGE_TIME_BUDGET_MS;
   const startedAt = Date.now();
 
@@ -103,13 +112,19 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
       // The current table (current-records.ts) is checked in the same transaction: a purge never deletes
       // a target's current record as it scanned it, but a delete by id meanwhile may have made one of
       // these current.
+      const started = performance.now();
       deleted += await retryDeadlocksOf(() => db.transaction(async (trx) => {
         const n = Number(await trx(DEPLOYMENTS_TABLE).whereIn('id', batch.map((r) => Number(r.id))).delete());
         await repairCurrent(trx, batch);
         return n;
       }));
-      // Between two deletes, recording gets the database (and SQLite's one connection).
-      if (pauseMs > 0) await sleep(pauseMs);
+      const took = performance.now() - started;
+      if (took > STEP_MS) batchSize = Math.max(MIN_STEP_RECORDS, Math.floor(batchSize / 2));
+      else if (took < STEP_MS / 2) batchSize = Math.min(maxBatch, batchSize * 2);
+      // Between two deletes, recording gets the database (and SQLite's one connection): by default for as
+      // long as the delete took, so a purge takes at most about half of the database's time.
+      const rest = pauseMs ?? took;
+      if (rest >= 1) await sleep(rest);
       else await yieldTurn();
     }
   };

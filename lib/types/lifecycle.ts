@@ -53,9 +53,15 @@ export interface PurgePolicy {
   target?: string;
   /** `false` deletes; anything else only counts. Defaults to `true` (a dry run). */
   dryRun?: boolean;
-  /** Records deleted per statement (bounded, so recording never waits long). From 1 to 5000. Defaults to 200. */
+  /**
+   * Records deleted per statement at most (bounded, so recording never waits long): the purge starts at 50
+   * and halves or doubles the batch so that one delete takes about 10 ms. From 1 to 5000. Defaults to 200.
+   */
   batchSize?: number;
-  /** Milliseconds to pause between two delete statements. Defaults to 0 (one turn of the event loop). */
+  /**
+   * Milliseconds to pause between two delete statements (0: one turn of the event loop). Defaults to as long
+   * as the last delete took, so that a purge takes at most about half of the database's time.
+   */
   pauseMs?: number;
   /** Records shown in the answer's `sample`. From 0 to 1000. Defaults to 20. */
   sampleSize?: number;
