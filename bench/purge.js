@@ -9,8 +9,8 @@
  * during the purge, on SQLite and PostgreSQL.
  *
  * Env: BENCH_DATABASES ("sqlite,postgres"), BENCH_PURGE_RECORDS (1000000), BENCH_CONNECTIONS (16),
- * BENCH_WINDOW (5), BENCH_DURATION (baseline seconds, 10), BENCH_PURGE_BATCH (the purge's batchSize, the
- * library default when unset), BENCH_POSTGRES_URL.
+ * BENCH_WINDOW (5), BENCH_DURATION (baseline seconds, 10), BENCH_POSTGRES_URL. (The purge API takes no
+ * batchSize: the library sizes its delete steps itself.)
  */
 const http = require('node:http');
 const { freshDatabase, startServer, runLoad, machine, SAMPLE_BODY, API_KEY } = require('./common');
@@ -52,7 +52,6 @@ async function run(db) {
     console.log(`${db} no purge: ${baseline.requestsPerSec.toFixed(0)} req/s, p50 ${baseline.latencyP50} ms, p99 ${baseline.latencyP99} ms`);
 
     const policy = { feed: 'Purge', keepLatest: 10 };
-    if (process.env.BENCH_PURGE_BATCH) policy.batchSize = Number(process.env.BENCH_PURGE_BATCH);
     let t = Date.now();
     const dry = await post(port, '/api/package-deployment/purge', adminKey, policy);
     const dryMs = Date.now() - t;

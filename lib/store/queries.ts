@@ -122,7 +122,9 @@ export async function listPage(db: Knex, query: DeploymentQuery, keys?: readonly
   checkPackageQuery(query);
   let cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
   const range = query.versionRange;
-  const batch = range ? Math.max(limit + 1, SCAN_BATCH) : limit + 1;
+  // With key intervals the database already selects the range's rows (but unkeyed ones): a page's worth
+  // is enough; without them the range is tested here, on as many rows as it takes.
+  const batch = range && !keys ? Math.max(limit + 1, SCAN_BATCH) : limit + 1;
   const found: DeploymentRow[] = [];
   for (;;) {
     const rows = (await after(selectRows(db, query, range ? keys : undefined), cursor, query.current === true).limit(batch)) as DeploymentRow[];
