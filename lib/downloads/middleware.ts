@@ -140,6 +140,11 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   /** Intakes made before the route ran (strict mode), for settling. */
   const earlyIntakes = new WeakMap<Response, Intake>();
 
+  /** A layout, switch or header read that throws must not break anything: logged, not recorded. */
+  function notReadable(req: Request, err: unknown): void {
+    logger.error('package-deployments: reading a feed download failed; it is not recorded.', { error: String(err), path: requestPath(req) });
+  }
+
   function finished(res: Response, complete: boolean): void {
     const slot = res as unknown as Record<symbol, number | undefined>;
     if (slot[WATCH_STATE] === SETTLING) return;
@@ -167,8 +172,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
       try {
         intake = intakeOf(req, readHeaders(req) ?? {}, layouts, isEnabled, validate, false);
       } catch (err) {
-        // A layout or switch that throws must not break anything: logged, not recorded.
-        logger.error('package-deployments: reading a feed download failed; it is not recorded.', { error: String(err), path: requestPath(req) });
+        notReadable(req, err);
         return undefined;
       }
     }
@@ -217,7 +221,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     try {
       headers = readHeaders(req);
     } catch (err) {
-      logger.error('package-deployments: reading a feed download failed; it is not recorded.', { error: String(err), path: requestPath(req) });
+      notReadable(req, err);
     }
     if (headers === undefined) {
       next();
@@ -235,7 +239,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
       intake = intakeOf(req, headers, layouts, isEnabled, validate, strict);
     } catch (err) {
       // A layout or switch that throws must not break the download.
-      logger.error('package-deployments: reading a feed download failed; it is not recorded.', { error: String(err), path: requestPath(req) });
+      notReadable(req, err);
       next();
       return;
     }

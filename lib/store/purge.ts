@@ -150,10 +150,7 @@ export async function purgeRecords(db: Knex, policy: PurgePolicy): Promise<Purge
       const columns = SCAN_KEY.slice(fixedLeadingColumns(policy));
       q.whereRaw(`(${columns.join(', ')}) < (${columns.map(() => '?').join(', ')})`, columns.map((c) => values[c]));
     }
-    q.orderBy([
-      { column: 'feed_name', order: 'desc' }, { column: 'group_name', order: 'desc' }, { column: 'package_name', order: 'desc' },
-      { column: 'target', order: 'desc' }, { column: 'deployed_at', order: 'desc' }, { column: 'id', order: 'desc' },
-    ]).limit(SCAN_ROWS);
+    q.orderBy(SCAN_KEY.map((column) => ({ column, order: 'desc' as const }))).limit(SCAN_ROWS);
     const rows = (await q) as ScanRow[];
     scanned += rows.length;
     for (const row of rows) {

@@ -275,7 +275,6 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
     },
     async close() {
       closed = true;
-      stopGathering?.();
       await this.flush();
     },
     stats: () => ({ queued: pending.length + writing + parked.length, recorded, lost }),
