@@ -297,11 +297,15 @@ describe('the batch writer, queued (the feed middleware\'s way): maxWaitMs', () 
   });
 });
 
-/** Counts the INSERT statements (records, current-record upserts) and transactions knex sends. */
+/**
+ * Counts the INSERT statements (records, current-record upserts), transactions, and PostgreSQL's
+ * one-statement writes (records and current rows in one `with ... insert` statement) knex sends.
+ */
 function countStatements(knex: Knex) {
-  const seen = { inserts: 0, currentUpserts: 0, begins: 0 };
+  const seen = { inserts: 0, currentUpserts: 0, begins: 0, oneStatements: 0 };
   const listener = (q: { sql?: string }) => {
     const sql = (q.sql ?? '').trim().toLowerCase();
+    if (sql.startsWith('with ins as (insert')) seen.oneStatements++;
     if (sql.startsWith('insert')) {
       if (sql.includes(CURRENT_TABLE)) seen.currentUpserts++;
       else seen.inserts++;
@@ -363,8 +367,12 @@ describe.each(databaseIds())('batch writer on %s', (id) => {
     counter.stop();
     // One INSERT for the first record, one multi-row INSERT for the 19 that waited (row by row under
     // MySQL's interleaved id mode), each in a transaction with one multi-row upsert of the targets'
-    // current records (lib/store/current-records.ts).
-    expect(counter.seen).toEqual({ inserts: (await interleavedIds(db.knex)) ? 20 : 2, currentUpserts: 2, begins: 2 });
+    // current records (lib/store/current-records.ts). PostgreSQL: one statement each, both at once
+    // (lib/store/pg-one-statement.ts).
+    const expected = id === 'postgres'
+      ? { inserts: 0, currentUpserts: 0, begins: 0, oneStatements: 2 }
+      : { inserts: (await interleavedIds(db.knex)) ? 20 : 2, currentUpserts: 2, begins: 2, oneStatements: 0 };
+    expect(counter.seen).toEqual(expected);
     const rows = await rowsWithTarget('gc-');
     expect(rows).toHaveLength(20);
     const byTarget = new Map(rows.map((r) => [r.target, String(r.id)]));

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { once } from '../util/once';
-import { isMysql, isSqlite } from '../knex/dialect';
+import { isMysql, isPostgres, isSqlite } from '../knex/dialect';
 import type { DeploymentRecord, DeploymentQuery, IdempotencyClaim, IdempotencyOutcome, KeyInterval, NewDeployment, PurgePolicy, VersionScheme } from '../types';
 import { UNKEYED, versionKey } from '../versions/keys';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
@@ -15,6 +15,7 @@ import { fromRow, toRow, type DeploymentRow } from './rows';
 import { knexIdempotency } from './idempotency';
 import { insertOnce, retryDeadlocksOf, type Inserted } from './insert';
 import { upsertCurrent } from './current-records';
+import { ONE_STATEMENT_MAX_ROWS, recordInOneStatement } from './pg-one-statement';
 import { deleteRecordById } from './delete-record';
 import { purgeRecords } from './purge';
 import { DEPLOYMENTS_TABLE } from './tables';
@@ -68,6 +69,8 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
 
   /** Rows per INSERT: SQLite's compound SELECT stops at 500 terms; 15 values a row stay under every parameter limit. */
   const chunkSize = isSqlite(db) ? 500 : 1000;
+  /** PostgreSQL writes a batch without webhook intent in one statement (pg-one-statement.ts). */
+  const oneStatement = isPostgres(db);
 
   /** The idempotent INSERT (insert.ts) of any number of rows, in chunks, on `trx` (no deadlock retry: the caller retries the transaction). */
   async function insertChunked(trx: Knex | Knex.Transaction, rows: DeploymentRow[]): Promise<Inserted> {
@@ -102,6 +105,12 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
       // batch (holding the webhook intent too).
       inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
       return inserter.insert(rows, intentOf).map(fromRow);
+    }
+    // PostgreSQL, nothing else to write with the records, one statement's worth: the records and their
+    // targets' current records in one autocommit statement, atomic by itself. A larger batch takes the
+    // transaction below, so that a record() call stays all or nothing.
+    if (oneStatement && intentOf === undefined && rows.length <= ONE_STATEMENT_MAX_ROWS) {
+      return (await recordInOneStatement(db, rows)).rows.map(fromRow);
     }
     // Records, each target's current record (current-records.ts) and the webhook intent commit together:
     // one transaction per batch, one multi-row upsert of the current table per chunk.

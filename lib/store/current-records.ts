@@ -49,8 +49,25 @@ export function currentRowOf(row: DeploymentRow): CurrentRow {
 const later = (a: CurrentRow, b: CurrentRow) => a.deployed_at > b.deployed_at || (a.deployed_at === b.deployed_at && a.record_id > b.record_id);
 
 /**
+ * Code point order (UTF-8 byte order: PostgreSQL's `COLLATE "C"`, MySQL's utf8mb4_bin), where JavaScript's
+ * default sort compares UTF-16 code units: the two differ when a character above U+FFFF (a surrogate pair)
+ * meets one from U+E000 to U+FFFF. PostgreSQL's one-statement write (pg-one-statement.ts) sorts its keys in
+ * SQL; this order takes the same locks in the same order.
+ */
+export function codePointOrder(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  // Surrogates (D800-DFFF) move above E000-FFFF: the units then compare as their code points do.
+  const up = (c: number) => (c >= 0xd800 ? (c >= 0xe000 ? c - 0x800 : c + 0x2000) : c);
+  return up(a.charCodeAt(i)) - up(b.charCodeAt(i));
+}
+
+/**
  * The latest of `rows` (stored rows, with ids) per target, sorted by key: one upsert row per key (PostgreSQL
- * refuses a statement that updates a row twice), and every writer takes the keys' locks in the same order.
+ * refuses a statement that updates a row twice), and every writer takes the keys' locks in the same order
+ * (code point order of feed, group, package, target: the NUL that joins them sorts below every character).
  */
 export function latestPerTarget(rows: readonly DeploymentRow[]): CurrentRow[] {
   const latest = new Map<string, CurrentRow>();
@@ -60,11 +77,11 @@ export function latestPerTarget(rows: readonly DeploymentRow[]): CurrentRow[] {
     const had = latest.get(key);
     if (!had || later(c, had)) latest.set(key, c);
   }
-  return [...latest.keys()].sort().map((k) => latest.get(k)!);
+  return [...latest.keys()].sort(codePointOrder).map((k) => latest.get(k)!);
 }
 
 // "The new row is later than the stored one", in each dialect's upsert.
-const LATER_EXCLUDED = 'excluded.deployed_at > c.deployed_at or (excluded.deployed_at = c.deployed_at and excluded.record_id > c.record_id)';
+export const LATER_EXCLUDED = 'excluded.deployed_at > c.deployed_at or (excluded.deployed_at = c.deployed_at and excluded.record_id > c.record_id)';
 const LATER_MYSQL = '(values(deployed_at) > deployed_at or (values(deployed_at) = deployed_at and values(record_id) > record_id))';
 
 /**

@@ -70,6 +70,18 @@ export async function insertOnce(db: Knex | Knex.Transaction, rows: readonly Dep
       fresh.add(r.uid);
     }
   }
+  return inInputOrder(db, rows, stored, fresh);
+}
+
+/**
+ * Every row of `rows` as stored, in their order: `stored` holds the rows the write inserted (by uid, with
+ * their ids), `fresh` their uids. The others were stored before (a retried batch, or another writer's
+ * committed row the insert skipped) and are read back by uid, in a statement of their own: under READ
+ * COMMITTED (or in autocommit) it starts after the insert, so it sees every row the insert's conflict check
+ * found committed.
+ */
+export async function inInputOrder(db: Knex | Knex.Transaction, rows: readonly DeploymentRow[], stored: Map<string, DeploymentRow>, fresh: ReadonlySet<string>): Promise<Inserted> {
+  const uids = rows.map((r) => r.uid!);
   const missing = uids.filter((u) => !stored.has(u));
   if (missing.length > 0) {
     const found = (await db(DEPLOYMENTS_TABLE).select('*').whereIn('uid', [...new Set(missing)])) as DeploymentRow[];
