@@ -432,6 +432,25 @@ describe('never into the request', () => {
     expect(outcomes.skipped[0]).toMatchObject({ reason: 'download_incomplete' });
   });
 
+  it("records a download answered through a host's own response object that emits only 'finish'", async () => {
+    // Node's ServerResponse is watched on 'close' alone (it always emits it); any other response object,
+    // such as an in-process host's, on 'finish' as well.
+    const { mw, outcomes } = setup();
+    const target = uniqueTarget();
+    const path = '/nuget/DefaultNuGet/package/Inedo.Demo/1.2.3';
+    const headers = Object.fromEntries(Object.entries(deploymentHeaders(target)).map(([k, v]) => [k.toLowerCase(), v]));
+    const req = Object.assign(new EventEmitter(), { method: 'GET', url: path, originalUrl: path, headers, socket: {} });
+    const res = Object.assign(new EventEmitter(), { req, statusCode: 200, locals: {}, headersSent: true, writableFinished: true, getHeader: () => undefined });
+    let nextCalled = false;
+    mw(req as never, res as never, () => { nextCalled = true; });
+    expect(nextCalled).toBe(true);
+    res.emit('finish');
+    await outcomes.settled(1);
+    await mw.flush();
+    expect(outcomes.deployed).toHaveLength(1);
+    expect(await recordsFor(target)).toHaveLength(1);
+  });
+
   it('records once when two instances are mounted on the same path', async () => {
     const { mw, outcomes } = setup();
     const second = setup();

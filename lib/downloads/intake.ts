@@ -5,7 +5,7 @@
  */
 import type { Request } from 'express';
 import { HEADER_OF, type HeaderValues } from './headers';
-import type { Validator } from '../record/validate';
+import type { FieldValidator, FieldValues } from '../record/validate';
 import { parseDeploymentDate } from '../record/deployment';
 import type { DownloadDecision } from './settle';
 import { parseRemoved, REMOVED_HEADER } from '../record/removal';
@@ -29,18 +29,26 @@ export interface Intake {
   removed: boolean;
 }
 
-/** The deployment's input from the package a download names and its headers; an unparseable Date is left out (a warning, not a problem). */
-export function downloadInput(pkg: { feedName: string; packageName: string; version?: string; groupName?: string }, headers: HeaderValues): { input: Record<string, string>; unparseableDate?: string } {
-  const input: Record<string, string> = { FeedName: pkg.feedName, PackageName: pkg.packageName };
-  if (pkg.version !== undefined) input.Version = pkg.version;
-  if (pkg.groupName !== undefined) input.GroupName = pkg.groupName;
-  for (const [field, value] of Object.entries(headers)) input[field] = value!;
-  if (input.Date !== undefined && input.Date.trim() !== '' && parseDeploymentDate(input.Date) === undefined) {
-    const unparseableDate = input.Date;
-    delete input.Date;
-    return { input, unparseableDate };
+/** The deployment's fields from the package a download names and its headers; an unparseable Date is left out (a warning, not a problem). */
+export function downloadInput(pkg: { feedName: string; packageName: string; version?: string; groupName?: string }, headers: HeaderValues): { values: FieldValues; unparseableDate?: string } {
+  const values: FieldValues = {
+    FeedName: pkg.feedName,
+    PackageName: pkg.packageName,
+    Version: pkg.version,
+    GroupName: pkg.groupName,
+    Application: headers.Application,
+    Description: headers.Description,
+    Target: headers.Target,
+    Url: headers.Url,
+    UserName: headers.UserName,
+    Date: headers.Date,
+  };
+  const date = headers.Date;
+  if (date !== undefined && date.trim() !== '' && parseDeploymentDate(date) === undefined) {
+    values.Date = undefined;
+    return { values, unparseableDate: date };
   }
-  return { input };
+  return { values };
 }
 
 /** The problems of one validation pass that are about the headers, named by header (`X-ProGet-Deployment-Target`). */
@@ -58,7 +66,7 @@ export function intakeOf(
   headers: HeaderValues,
   layouts: readonly FeedLayout[],
   isEnabled: (feed: string) => boolean,
-  validate: Validator,
+  validate: FieldValidator,
   strict: boolean,
 ): Intake {
   let layout: FeedLayout | undefined;
@@ -76,7 +84,7 @@ export function intakeOf(
   let headerProblems: Problem[] | undefined;
   if (strict && ref && enabled) {
     // Strict mode answers 400 before the route runs: validate what the URL and headers say now.
-    const result = validate(downloadInput(ref, headers).input);
+    const result = validate(downloadInput(ref, headers).values);
     headerProblems = [...(result.ok ? [] : headerProblemsOf(result.problems)), ...(removal.problem ? [removal.problem] : [])];
   }
   return { headers, layout, ref, enabled, headerProblems, removalProblem: removal.problem, removed: removal.removed === true };

@@ -9,6 +9,7 @@
  * headers] → next() → response finished → settle (settle.ts) → queue → store → `deployed`. Every request
  * that carried headers ends in exactly one `deployed`, `deployment-skipped` or `deployment-lost`.
  */
+import { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { DeploymentError, formatProblems } from '../http/errors';
 import { requestPath } from '../http/request-path';
@@ -20,7 +21,7 @@ import { once } from '../util/once';
 import { createBatchWriter, resolveBatchOptions } from '../write/batch-writer';
 import { setupWebhooks, storeForWriter } from '../webhooks/setup';
 import { createKnexStore } from '../store/knex-store';
-import { createValidator } from '../record/validate';
+import { createFieldValidator } from '../record/validate';
 import { deliveredInFull, socketBytes } from './body-bytes';
 import { LOST_EVENT, SERVED_PACKAGE_LOCAL } from './events';
 import { readHeaders } from './headers';
@@ -55,10 +56,12 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
   close(): Promise<void>;
 };
 
-/** Marks a request one feedDeployments middleware already watches: a second one mounted on the same path records nothing twice. */
-const WATCHED = Symbol.for('package-deployments.feed-download');
-/** On a watched response: the socket's bytesWritten when watching began, or one of the two states below. */
-const WATCH_STATE = Symbol('package-deployments.watch-state');
+/**
+ * On a watched response: the socket's bytesWritten when watching began, or one of the two states below.
+ * Its presence also marks a download one feedDeployments middleware already watches (`Symbol.for`, so two
+ * copies of the library see it too): a second one mounted on the same path records nothing twice.
+ */
+const WATCH_STATE = Symbol.for('package-deployments.feed-download');
 const NO_SOCKET = -1;
 const SETTLING = -2;
 
@@ -98,7 +101,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   checkMethods('feedDeployments: options.events', events, ['emit', 'on'], 'Pass an EventEmitter, such as the router\'s `events`, or leave it out.');
   const layouts = resolveLayouts(options.layouts);
   const isEnabled = resolveEnabled(options.enabled);
-  const validate = createValidator({ limits: options.limits }, 'feedDeployments');
+  const validate = createFieldValidator({ limits: options.limits }, 'feedDeployments');
   const strict = options.strict === true;
   const report = createReporter(events, logger);
   const settling = new Set<Promise<void>>();
@@ -205,15 +208,17 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     void all.finally(() => settling.delete(all));
   }
 
-  function watch(req: Request, res: Response): void {
-    (req as unknown as Record<symbol, unknown>)[WATCHED] = true;
+  function watch(res: Response): void {
     (res as unknown as Record<symbol, number>)[WATCH_STATE] = socketBytes(res) ?? NO_SOCKET;
-    res.on('finish', onFinish);
+    // Node's ServerResponse always emits 'close' after 'finish' (and alone when the connection drops), and
+    // already has a 'finish' listener of its own: a second one would make every 'finish' copy a listener
+    // array. Other response objects (a host's own) are watched on both.
     res.on('close', onClose);
+    if (!((res as unknown) instanceof ServerResponse)) res.on('finish', onFinish);
   }
 
   const middleware = function feedDeploymentsMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if ((req as unknown as Record<symbol, unknown>)[WATCHED]) {
+    if ((res as unknown as Record<symbol, unknown>)[WATCH_STATE] !== undefined) {
       next();
       return;
     }
@@ -229,7 +234,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     }
     if (!strict || req.method !== 'GET') {
       // Everything but the headers' presence is read once the response is over.
-      watch(req, res);
+      watch(res);
       next();
       return;
     }
@@ -246,7 +251,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     const watched = intake;
     const proceed = () => {
       earlyIntakes.set(res, watched);
-      watch(req, res);
+      watch(res);
       next();
     };
     if (intake.ref && intake.enabled && intake.headerProblems !== undefined && intake.headerProblems.length > 0) {

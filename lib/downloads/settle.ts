@@ -12,7 +12,7 @@ import { requestPath } from '../http/request-path';
 import type { FeedResolver } from '../feeds/catalogue';
 import { decideFeed } from '../feeds/decide';
 import { ANONYMOUS } from '../record/deployment';
-import type { Validator } from '../record/validate';
+import type { FieldValidator } from '../record/validate';
 import type { BatchWriter } from '../write/batch-writer';
 import { SERVED_PACKAGE_LOCAL } from './events';
 import { downloadInput, headerProblemsOf, isPartial, type Intake } from './intake';
@@ -26,7 +26,7 @@ export interface SettleContext {
   principalOf(req: Request): Principal | null | undefined;
   servedOf(req: Request, res: Response): ServedPackage | undefined | null;
   resolveFeed: FeedResolver;
-  validate: Validator;
+  validate: FieldValidator;
   queue: BatchWriter<DeployedContext>;
   report: Reporter;
 }
@@ -85,8 +85,8 @@ export async function settleDownload(ctx: SettleContext, req: Request, res: Resp
     }
   }
   // The one validation pass of the download: the package (URL, route) and the headers together.
-  const { input, unparseableDate } = downloadInput(pkg, intake.headers);
-  const result = ctx.validate(input, { receivedAt: new Date(), defaultUserName: principal?.name ?? ANONYMOUS });
+  const { values, unparseableDate } = downloadInput(pkg, intake.headers);
+  const result = ctx.validate(values, { receivedAt: new Date(), defaultUserName: principal?.name ?? ANONYMOUS });
   const headerProblems = intake.headerProblems ?? [...(result.ok ? [] : headerProblemsOf(result.problems)), ...(intake.removalProblem ? [intake.removalProblem] : [])];
   if (headerProblems.length > 0) {
     return skip(req, intake, isPartial(headerProblems) ? 'partial_headers' : 'invalid_headers', formatProblems(headerProblems).replace(/\n/g, ' '), { status, problems: headerProblems });

@@ -72,6 +72,11 @@ function resolveLimits(limits: Partial<FieldLimits>, factory = 'createValidator'
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** True when `text` holds no lone surrogate (String.prototype.isWellFormed where the runtime has it). */
+const wellFormed: (text: string) => boolean = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+  ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+  : (text) => !LONE_SURROGATE.test(text);
+
 const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: true });
 const compiled = new Map<string, ValidateFunction>();
 
@@ -121,6 +126,66 @@ function ajvProblem(error: ErrorObject, data: Record<string, unknown>): Problem 
 const VALIDATOR_OPTIONS = optionNames<Pick<ValidateOptions, 'limits'>>()('limits');
 const VALIDATE_OPTIONS = optionNames<ValidateOptions>()('receivedAt', 'defaultUserName', 'limits');
 
+/** Field values by their exact wire name; `undefined` means absent. */
+export type FieldValues = Partial<Record<DeploymentField, unknown>>;
+
+/** Validates values already picked out under their exact names, adding to `problems` (those found while picking). */
+function checkFields(check: ValidateFunction, values: FieldValues, problems: Problem[], callOptions: Omit<ValidateOptions, 'limits'>): ValidationResult {
+  const data: Record<string, unknown> = Object.create(null);
+  for (const f of FIELDS) {
+    let value = values[f.name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') value = value.trim();
+    // An empty optional field is the same as an absent one (real clients send Url="").
+    if (!f.required && value === '') continue;
+    data[f.name] = value;
+  }
+  if (!check(data)) {
+    for (const error of check.errors ?? []) problems.push(ajvProblem(error, data));
+  }
+  const hasProblem = (field: DeploymentField) => problems.length > 0 && problems.some((p) => p.field === field);
+  // A lone UTF-16 surrogate (JSON "\ud800") cannot be stored as UTF-8: databases would keep U+FFFD
+  // instead, silently altering the record. Refuse it.
+  for (const f of FIELDS) {
+    const value = data[f.name];
+    if (typeof value === 'string' && !wellFormed(value) && !hasProblem(f.name)) {
+      problems.push({ field: f.name, message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).', kind: 'bad_unicode' });
+    }
+  }
+  let date: Date | undefined;
+  if (typeof data.Date === 'string' && !hasProblem('Date')) {
+    date = parseDeploymentDate(data.Date);
+    if (!date) {
+      problems.push({ field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).', kind: 'bad_date' });
+    }
+  }
+  if (typeof data.Url === 'string' && !hasProblem('Url') && !isHttpUrl(data.Url)) {
+    problems.push({ field: 'Url', message: 'must be an absolute http:// or https:// URL.', kind: 'bad_url' });
+  }
+  if (problems.length > 0) {
+    const order = new Map(FIELDS.map((f, i) => [f.name as string, i]));
+    problems.sort((a, b) => (order.get(a.field ?? '') ?? -1) - (order.get(b.field ?? '') ?? -1));
+    return { ok: false, problems };
+  }
+  const receivedAt = callOptions.receivedAt ?? new Date();
+  const deployment: NewDeployment = {
+    application: data.Application as string,
+    description: data.Description as string,
+    target: data.Target as string,
+    feedName: data.FeedName as string,
+    packageName: data.PackageName as string,
+    version: data.Version as string,
+    userName: (data.UserName as string | undefined) ?? callOptions.defaultUserName ?? ANONYMOUS,
+    date: date ?? receivedAt,
+    receivedAt,
+  };
+  if (typeof data.GroupName === 'string') deployment.groupName = data.GroupName;
+  // `@scope/name` is npm's spelling of group `@scope`, name `name`: stored the way downloads store it.
+  if (deployment.packageName.startsWith('@')) Object.assign(deployment, splitScopedName(deployment.packageName, deployment.groupName));
+  if (typeof data.Url === 'string') deployment.url = data.Url;
+  return { ok: true, deployment };
+}
+
 /**
  * Creates a validator with fixed options; the schema is compiled once, here. `validateDeployment` is
  * this with per-call options.
@@ -133,60 +198,22 @@ export function createValidator(options?: Pick<ValidateOptions, 'limits'>, facto
       return { ok: false, problems: [{ message: `The deployment must be an object with named fields, not ${describeType(input)}.`, kind: 'type' }] };
     }
     const { values, problems } = pickFields(input);
-    const data: Record<string, unknown> = Object.create(null);
-    for (const f of FIELDS) {
-      if (!values.has(f.name)) continue;
-      let value = values.get(f.name);
-      if (typeof value === 'string') value = value.trim();
-      // An empty optional field is the same as an absent one (real clients send Url="").
-      if (!f.required && value === '') continue;
-      data[f.name] = value;
-    }
-    if (!check(data)) {
-      for (const error of check.errors ?? []) problems.push(ajvProblem(error, data));
-    }
-    // A lone UTF-16 surrogate (JSON "\ud800") cannot be stored as UTF-8: databases would keep U+FFFD
-    // instead, silently altering the record. Refuse it.
-    for (const f of FIELDS) {
-      const value = data[f.name];
-      if (typeof value === 'string' && LONE_SURROGATE.test(value) && !problems.some((p) => p.field === f.name)) {
-        problems.push({ field: f.name, message: 'must be valid Unicode text (it holds an unpaired surrogate such as \\ud800).', kind: 'bad_unicode' });
-      }
-    }
-    let date: Date | undefined;
-    if (typeof data.Date === 'string' && !problems.some((p) => p.field === 'Date')) {
-      date = parseDeploymentDate(data.Date);
-      if (!date) {
-        problems.push({ field: 'Date', message: 'must be an ISO 8601 date such as 2024-05-01T12:00:00Z (no offset means UTC).', kind: 'bad_date' });
-      }
-    }
-    if (typeof data.Url === 'string' && !problems.some((p) => p.field === 'Url') && !isHttpUrl(data.Url)) {
-      problems.push({ field: 'Url', message: 'must be an absolute http:// or https:// URL.', kind: 'bad_url' });
-    }
-    if (problems.length > 0) {
-      const order = new Map(FIELDS.map((f, i) => [f.name as string, i]));
-      problems.sort((a, b) => (order.get(a.field ?? '') ?? -1) - (order.get(b.field ?? '') ?? -1));
-      return { ok: false, problems };
-    }
-    const receivedAt = callOptions.receivedAt ?? new Date();
-    const deployment: NewDeployment = {
-      application: data.Application as string,
-      description: data.Description as string,
-      target: data.Target as string,
-      feedName: data.FeedName as string,
-      packageName: data.PackageName as string,
-      version: data.Version as string,
-      userName: (data.UserName as string | undefined) ?? callOptions.defaultUserName ?? ANONYMOUS,
-      date: date ?? receivedAt,
-      receivedAt,
-    };
-    if (typeof data.GroupName === 'string') deployment.groupName = data.GroupName;
-    // `@scope/name` is npm's spelling of group `@scope`, name `name`: stored the way downloads store it.
-    Object.assign(deployment, splitScopedName(deployment.packageName, deployment.groupName));
-    if (typeof data.Url === 'string') deployment.url = data.Url;
-    return { ok: true, deployment };
+    return checkFields(check, Object.fromEntries(values) as FieldValues, problems, callOptions);
   };
 }
+
+/**
+ * The same checks on values already named exactly (the feed middleware's one pass over what the URL and
+ * the headers say): no case-insensitive picking, so no field can be given twice. Internal.
+ */
+export function createFieldValidator(options?: Pick<ValidateOptions, 'limits'>, factory = 'createValidator') {
+  const { limits = {} } = readOptions(factory === 'createValidator' ? factory : `${factory}: createValidator`, options, VALIDATOR_OPTIONS, '{ limits: { Target: 100 } }');
+  const check = compiledFor(limits, factory);
+  return (values: FieldValues, callOptions: Omit<ValidateOptions, 'limits'> = {}): ValidationResult => checkFields(check, values, [], callOptions);
+}
+
+/** A validator made by {@link createFieldValidator}. */
+export type FieldValidator = ReturnType<typeof createFieldValidator>;
 
 /** A validator made by {@link createValidator}: options fixed, schema compiled. */
 export type Validator = ReturnType<typeof createValidator>;

@@ -6,9 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 
+/** The time part of the last uid made ("xxxxxxxx-xxxx-7"), kept while the clock stays in the same millisecond. */
+let lastMs = -1;
+let timePart = '';
+
 export function newRecordUid(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    const ms = now.toString(16).padStart(12, '0');
+    timePart = `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7`;
+    lastMs = now;
+  }
   // randomUUID(): 8-4-4-4-12 hex digits, the version ("4") at index 14, the variant at index 19 (kept).
-  const random = randomUUID();
-  const ms = Date.now().toString(16).padStart(12, '0');
-  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${random.slice(15)}`;
+  return timePart + randomUUID().slice(15);
 }

@@ -15,12 +15,20 @@ export function pathSegments(req: Request): string[] | undefined {
   const url = req.originalUrl ?? req.url ?? '';
   const q = url.search(/[?#]/);
   const path = q < 0 ? url : url.slice(0, q);
-  const raw = path.split('/').filter((s) => s !== '');
-  try {
-    return raw.map((s) => decodeURIComponent(s));
-  } catch {
-    return undefined;
+  const segments: string[] = [];
+  for (const s of path.split('/')) {
+    if (s === '') continue;
+    if (!s.includes('%')) {
+      segments.push(s);
+      continue;
+    }
+    try {
+      segments.push(decodeURIComponent(s));
+    } catch {
+      return undefined;
+    }
   }
+  return segments;
 }
 
 /** The query parameters, read from the raw URL whatever query parser the host configured. */

@@ -7,7 +7,7 @@
  */
 import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../tables';
 import type { DeploymentRow } from '../rows';
-import { CURRENT_COLUMNS, currentRowOf, upsertCurrentSql } from '../current-records';
+import { CURRENT_COLUMNS, latestPerTarget, upsertCurrentSql } from '../current-records';
 
 const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key', 'uid', 'removed'] as const;
 
@@ -40,27 +40,37 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   conn.pragma('synchronous = FULL');
   conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   // A row whose uid is already stored (a retried batch) is skipped and read back: stored once (insert.ts).
-  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
-  // Each inserted row upserts its target's current record, in the same transaction; the upsert keeps the
-  // stored one when it is later, so rows of one batch may come in any order (current-records.ts).
+  // Positional parameters: binding an array is cheaper than looking up 15 names in an object per row.
+  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
+  // The latest inserted row of each target upserts its current record, in the same transaction; the upsert
+  // keeps the stored one when it is later (current-records.ts). One upsert per target, not per row.
   const upsertCurrent = conn.prepare(upsertCurrentSql(false, 1, `"${CURRENT_TABLE}"`));
   const byUid = conn.prepare(`SELECT * FROM "${DEPLOYMENTS_TABLE}" WHERE "uid" = ?`);
   let intentStatement: Statement | undefined;
   const insertAll = conn.transaction((rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined) => {
     const inserted: DeploymentRow[] = [];
-    const stored = rows.map((row) => {
-      const result = statement.run({ ...row, removed: row.removed ? 1 : 0 });
+    const stored: DeploymentRow[] = new Array<DeploymentRow>(rows.length);
+    const values: unknown[] = new Array<unknown>(COLUMNS.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      for (let c = 0; c < COLUMNS.length; c++) {
+        const column = COLUMNS[c]!;
+        values[c] = column === 'removed' ? (row.removed ? 1 : 0) : (row[column] ?? null);
+      }
+      const result = statement.run(values);
       if (result.changes === 1) {
         const fresh = { ...row, id: Number(result.lastInsertRowid) };
-        const current = currentRowOf(fresh);
-        upsertCurrent.run(CURRENT_COLUMNS.map((c) => (c === 'removed' ? (current.removed ? 1 : 0) : current[c])));
         inserted.push(fresh);
-        return fresh;
+        stored[i] = fresh;
+        continue;
       }
       const existing = byUid.get(row.uid) as DeploymentRow | undefined;
       if (!existing) throw new Error(`The record with uid ${row.uid} was neither inserted nor found; it is not stored.`);
-      return { ...existing, id: Number(existing.id) };
-    });
+      stored[i] = { ...existing, id: Number(existing.id) };
+    }
+    for (const current of latestPerTarget(inserted)) {
+      upsertCurrent.run(CURRENT_COLUMNS.map((c) => (c === 'removed' ? (current.removed ? 1 : 0) : current[c])));
+    }
     const intent = inserted.length > 0 ? intentOf?.(inserted) : undefined;
     if (intent) {
       intentStatement ??= conn.prepare(`INSERT INTO "${WEBHOOK_INTENTS_TABLE}" ("pairs", "min_record_id", "max_record_id", "created_at") VALUES (@pairs, @min_record_id, @max_record_id, @created_at)`);
