@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { createKnexStore, validateDeployment, type KnexDeploymentStore, type NewDeployment } from '../lib';
-import { CURRENT_TABLE, DEPLOYMENTS_TABLE } from '../lib/store/tables';
+import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../lib/store/tables';
 import { codePointOrder, latestPerTarget } from '../lib/store/current-records';
 import { ONE_STATEMENT_MAX_ROWS, recordInOneStatement } from '../lib/store/pg-one-statement';
 import { toRow, type DeploymentRow } from '../lib/store/rows';
@@ -182,15 +182,38 @@ const pg = databaseIds().includes('postgres');
     expect((await currentOf(db.knex, 'Big')).length).toBe(7);
   });
 
-  it('with a webhook target, takes the transaction that writes the intent', async () => {
+  it('with webhook targets, writes the intent in the same statement, as the transaction path would', async () => {
     const hooked = createKnexStore({ knex: db.knex });
-    await hooked.addWebhookTarget({ name: 'one-statement', url: 'http://127.0.0.1:9/hook', secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` }, { allowPrivateTargets: true });
+    const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+    // One target wants both events on every feed, one only removals, one another feed: pairs by record, then
+    // by target (the order intentFor gives them on the transaction path).
+    await hooked.addWebhookTarget({ name: 'os-all', url: 'http://127.0.0.1:9/hook', secret, events: ['deployment.created', 'deployment.removed'] }, { allowPrivateTargets: true });
+    await hooked.addWebhookTarget({ name: 'os-removals', url: 'http://127.0.0.1:9/hook', secret, events: ['deployment.removed'] }, { allowPrivateTargets: true });
+    await hooked.addWebhookTarget({ name: 'os-other', url: 'http://127.0.0.1:9/hook', secret, feeds: ['Other'] }, { allowPrivateTargets: true });
+    const intents = async () => ((await db.knex(WEBHOOK_INTENTS_TABLE).orderBy('id')) as Array<{ pairs: string; min_record_id: string | number; max_record_id: string | number }>);
+    const before = (await intents()).length;
     try {
-      const { sql } = await statementsOf(db.knex, () => hooked.record([deployment('w1', '1.0.0', 1, 'Hooked')]));
-      expect(sql.some((s) => /^begin/i.test(s))).toBe(true);
-      expect(sql.some((s) => /json_to_recordset/.test(s))).toBe(false);
+      const batch = [deployment('w1', '1.0.0', 1, 'Hooked'), deployment('w2', '1.0.0', 2, 'Hooked', { removed: true }), deployment('w3', '1.0.1', 3, 'Hooked')];
+      const { result, sql } = await statementsOf(db.knex, () => hooked.record(batch));
+      expect(sql).toHaveLength(1);
+      expect(sql[0]).toMatch(/^with ins as/);
+      expect(sql[0]).toContain(`intent as (insert into "${WEBHOOK_INTENTS_TABLE}"`);
+      const written = (await intents()).slice(before);
+      expect(written).toHaveLength(1);
+      const [a, b, c] = result.map((r) => r.id);
+      expect(JSON.parse(written[0]!.pairs)).toEqual([[a, 'os-all'], [b, 'os-all'], [b, 'os-removals'], [c, 'os-all']]);
+      expect([Number(written[0]!.min_record_id), Number(written[0]!.max_record_id)]).toEqual([Number(a), Number(c)]);
+      // Written again (a retried batch): nothing inserted, so no intent.
+      const again = await statementsOf(db.knex, () => hooked.record(batch));
+      expect(again.result.map((r) => r.id)).toEqual([a, b, c]);
+      expect((await intents()).slice(before)).toHaveLength(1);
+      // A feed no target wants: the records, no intent.
+      await hooked.removeWebhookTarget('os-all');
+      await hooked.removeWebhookTarget('os-removals');
+      await hooked.record([deployment('w4', '1.0.0', 4, 'Hooked')]);
+      expect((await intents()).slice(before)).toHaveLength(1);
     } finally {
-      await hooked.removeWebhookTarget('one-statement');
+      for (const name of ['os-all', 'os-removals', 'os-other']) await hooked.removeWebhookTarget(name).catch(() => undefined);
     }
   });
 

@@ -23,6 +23,7 @@ import { DEFAULT_STORE_TIMEOUTS, withDeadline } from './timeouts';
 import { rebuildVersionKeys, type RebuildVersionKeysOptions } from './rebuild-keys';
 import { createSqliteInserter, type SqliteInserter } from './worker/sqlite-insert';
 import { createKnexOutbox } from '../webhooks/outbox-store';
+import { webhookWants } from '../webhooks/outbox-intents';
 import type { KnexDeploymentStore, KnexStoreOptions } from './knex-store';
 
 /** How {@link buildKnexStore} runs. */
@@ -106,11 +107,13 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
       inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
       return inserter.insert(rows, intentOf).map(fromRow);
     }
-    // PostgreSQL, nothing else to write with the records, one statement's worth: the records and their
-    // targets' current records in one autocommit statement, atomic by itself. A larger batch takes the
+    // PostgreSQL, one statement's worth: the records, their targets' current records and the webhook
+    // intent in one autocommit statement, atomic by itself. A larger batch takes the
     // transaction below, so that a record() call stays all or nothing.
-    if (oneStatement && intentOf === undefined && rows.length <= ONE_STATEMENT_MAX_ROWS) {
-      return (await recordInOneStatement(db, rows)).rows.map(fromRow);
+    if (oneStatement && rows.length <= ONE_STATEMENT_MAX_ROWS) {
+      // With webhook targets, the batch's intent is a third CTE of the same statement.
+      const intent = targets.length === 0 ? undefined : { wants: webhookWants(rows, targets), createdAt: new Date().toISOString() };
+      return (await recordInOneStatement(db, rows, intent)).rows.map(fromRow);
     }
     // Records, each target's current record (current-records.ts) and the webhook intent commit together:
     // one transaction per batch, one multi-row upsert of the current table per chunk.

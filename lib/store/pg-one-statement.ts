@@ -1,7 +1,7 @@
 /**
- * A batch of records on PostgreSQL in ONE statement, when no webhook intent has to be written with it:
- * the records' idempotent INSERT and the upsert of each target's current record (current-records.ts) as
- * writable CTEs over the rows sent as one JSON parameter. The transaction path (BEGIN, INSERT, upsert,
+ * A batch of records on PostgreSQL in ONE statement: the records' idempotent INSERT, the upsert of each
+ * target's current record (current-records.ts) and, when webhook targets want the batch, its webhook intent,
+ * as writable CTEs over the rows sent as one JSON parameter. The transaction path (BEGIN, INSERT, upsert,
  * COMMIT: four round trips through knex) cost about 1.2 ms of this thread's CPU per batch; one statement
  * in autocommit is atomic by itself and costs about 0.55 ms (and some 4.5 µs a record instead of 9).
  *
@@ -25,7 +25,7 @@ import type { Knex } from 'knex';
 import type { DeploymentRow } from './rows';
 import { inInputOrder, retryDeadlocksOf, type Inserted } from './insert';
 import { CURRENT_COLUMNS, CURRENT_KEY, LATER_EXCLUDED } from './current-records';
-import { CURRENT_TABLE, DEPLOYMENTS_TABLE } from './tables';
+import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from './tables';
 
 /** Rows per statement: the JSON parameter of 1000 rows is some 400 kB. A larger batch takes the transaction path. */
 export const ONE_STATEMENT_MAX_ROWS = 1000;
@@ -43,11 +43,8 @@ const valueOf = (c: string) => ({ removed: 'coalesce(x.removed, false)', version
 const byKeyC = CURRENT_KEY.map((c) => `${c} collate "C"`).join(', ');
 const SET = CURRENT_COLUMNS.slice(CURRENT_KEY.length).map((c) => `${c} = excluded.${c}`).join(', ');
 
-/**
- * The statement, with three knex bindings: the records table (`??`), the JSON rows (`?`, sent as the
- * query's one parameter, never pasted into the text, so a `?` in a value stays a value), the current table.
- */
-export const ONE_STATEMENT_SQL =
+/** The two writable CTEs of every variant: the records' INSERT (`ins`) and the current-records upsert. */
+const RECORDS_AND_CURRENT =
   `with ins as (` +
   `insert into ?? (${RECORD_COLUMNS.join(', ')}) ` +
   `select ${RECORD_COLUMNS.map(valueOf).join(', ')} ` +
@@ -62,7 +59,45 @@ export const ONE_STATEMENT_SQL =
   `select distinct on (${byKeyC}) ${CURRENT_COLUMNS.map((c) => (c === 'record_id' ? 'id' : c)).join(', ')} from ins ` +
   `order by ${byKeyC}, deployed_at collate "C" desc, id desc ` +
   `on conflict (${CURRENT_KEY.join(', ')}) do update set ${SET} where ${LATER_EXCLUDED}` +
+  `)`;
+
+/**
+ * The statement, with three knex bindings: the records table (`??`), the JSON rows (`?`, sent as the
+ * query's one parameter, never pasted into the text, so a `?` in a value stays a value), the current table.
+ */
+export const ONE_STATEMENT_SQL = `${RECORDS_AND_CURRENT} select id, uid from ins`;
+
+/**
+ * The same with the batch's webhook intent (lib/webhooks/outbox-intents.ts) as a third CTE, so that the
+ * promise of deliveries commits with the records, as in the transaction path. Its pairs are the inserted
+ * records joined with `wants` (which target wants which feed's deployments or removals, decided in
+ * JavaScript by `targetWants` before the statement, since only the ids are unknown until the INSERT), in
+ * the order `intentFor` gives them: by record id, then by target. No pair (every row already stored, or no
+ * target wants them): no intent. Five more bindings: the JSON wants, the intents table, the created_at.
+ */
+export const ONE_STATEMENT_WITH_INTENT_SQL =
+  `${RECORDS_AND_CURRENT}, wants as (` +
+  `select * from json_to_recordset(?::json) as w(feed_name text, removed boolean, target text, ord int)` +
+  `), intent as (` +
+  `insert into ?? (pairs, min_record_id, max_record_id, created_at) ` +
+  `select json_agg(json_build_array(ins.id::text, w.target) order by ins.id, w.ord)::text, (select min(id) from ins), (select max(id) from ins), ? ` +
+  `from ins join wants w on w.feed_name = ins.feed_name and w.removed = ins.removed ` +
+  `having count(*) > 0` +
   `) select id, uid from ins`;
+
+/** Which target wants the records of which feed, as deployments (`removed: false`) or removals; `ord` keeps the targets' order. */
+export interface WebhookWant {
+  feed_name: string;
+  removed: boolean;
+  target: string;
+  ord: number;
+}
+
+/** The webhook intent to write with the records: the wants, and the intents table's created_at. */
+export interface OneStatementIntent {
+  wants: readonly WebhookWant[];
+  createdAt: string;
+}
 
 /**
  * Writes `rows` (at most {@link ONE_STATEMENT_MAX_ROWS}, each with a uid) and their targets' current
@@ -70,12 +105,15 @@ export const ONE_STATEMENT_SQL =
  * `insertOnce` does: every row as stored, in order, and whether this write inserted it. A deadlock (two
  * writers inserting the same uids in different orders) rolls the statement back whole: it is run again.
  */
-export async function recordInOneStatement(db: Knex, rows: readonly DeploymentRow[]): Promise<Inserted> {
+export async function recordInOneStatement(db: Knex, rows: readonly DeploymentRow[], intent?: OneStatementIntent): Promise<Inserted> {
   if (rows.length === 0) return { rows: [], inserted: [] };
   if (rows.length > ONE_STATEMENT_MAX_ROWS) throw new RangeError(`recordInOneStatement: at most ${ONE_STATEMENT_MAX_ROWS} rows a statement (got ${rows.length}).`);
   // A string, not the array: pg would send an array as a PostgreSQL array literal.
   const json = JSON.stringify(rows);
-  const result = (await retryDeadlocksOf(() => db.raw(ONE_STATEMENT_SQL, [DEPLOYMENTS_TABLE, json, CURRENT_TABLE]))) as { rows: Array<{ id: string | number; uid: string }> };
+  const query = intent === undefined || intent.wants.length === 0
+    ? () => db.raw(ONE_STATEMENT_SQL, [DEPLOYMENTS_TABLE, json, CURRENT_TABLE])
+    : () => db.raw(ONE_STATEMENT_WITH_INTENT_SQL, [DEPLOYMENTS_TABLE, json, CURRENT_TABLE, JSON.stringify(intent.wants), WEBHOOK_INTENTS_TABLE, intent.createdAt]);
+  const result = (await retryDeadlocksOf(query)) as { rows: Array<{ id: string | number; uid: string }> };
   // The first row of each uid is the one inserted (a later one with the same uid conflicted with it).
   const first = new Map<string, DeploymentRow>();
   for (const r of rows) if (!first.has(r.uid!)) first.set(r.uid!, r);

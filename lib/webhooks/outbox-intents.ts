@@ -47,6 +47,27 @@ export function intentFor(records: readonly Pick<DeploymentRecord, 'id' | 'feedN
 }
 
 /**
+ * Which target wants the records of which feed, for each (feed, deployment or removal) among `rows`, in the
+ * targets' order: what `intentFor` decides per record, decided before the records are inserted (the
+ * PostgreSQL one-statement write joins it with the inserted rows: lib/store/pg-one-statement.ts).
+ */
+export function webhookWants(rows: readonly Pick<DeploymentRow, 'feed_name' | 'removed'>[], targets: readonly OutboxTarget[]): Array<{ feed_name: string; removed: boolean; target: string; ord: number }> {
+  const wants: Array<{ feed_name: string; removed: boolean; target: string; ord: number }> = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const removed = row.removed === true || Number(row.removed) === 1;
+    const key = `${removed ? 1 : 0}${row.feed_name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const type: WebhookEventType = removed ? 'deployment.removed' : 'deployment.created';
+    targets.forEach((target, ord) => {
+      if (targetWants(target, type, row.feed_name)) wants.push({ feed_name: row.feed_name, removed, target: target.name, ord });
+    });
+  }
+  return wants;
+}
+
+/**
  * Turns up to `limit` intents into delivery rows, in one transaction (intents locked with SKIP LOCKED
  * on PostgreSQL and MariaDB, so instances expand different ones). Answers how many it expanded. A
  * record deleted since, or a target removed since, gets no delivery.
