@@ -10,6 +10,7 @@ import nuget from './vectors/nuget.json';
 import pypi from './vectors/pypi.json';
 import { parseVersionRange, VERSION_SCHEMES, type KeyInterval } from '../lib';
 import { SCHEME_KEYS, UNKEYED, versionKey } from '../lib/versions/keys';
+import { createVersionKeyCache } from '../lib/versions/key-cache';
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const inInterval = (k: string, i: KeyInterval) =>
@@ -98,5 +99,18 @@ describe('key intervals hold every keyed version the range matches', () => {
   it('a scheme object of your own has no keys', () => {
     const mine = { ...VERSION_SCHEMES.semver!, name: 'semver' };
     expect(parseVersionRange(mine, '<2').keys).toBeUndefined();
+  });
+});
+
+describe('createVersionKeyCache', () => {
+  it('answers what versionKey answers, for hits, misses and after it was emptied (size 4)', () => {
+    const cached = createVersionKeyCache(4);
+    const versions = ['1.0.0', '1.0.0-rc.1', '2.10.3', 'not a version', '1.0.0', '0.0.1', '3.0.0', '2.10.3'];
+    for (const scheme of ['semver', 'nuget', 'maven', 'pypi']) {
+      for (const v of versions) expect(cached(scheme, v)).toBe(versionKey(scheme, v));
+    }
+    // The scheme is part of the memo's key: the same text may key differently in two schemes.
+    expect(cached('semver', '1.0')).toBe(versionKey('semver', '1.0'));
+    expect(cached('nuget', '1.0')).toBe(versionKey('nuget', '1.0'));
   });
 });

@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import { once } from '../util/once';
 import { isMysql, isPostgres, isSqlite } from '../knex/dialect';
 import type { DeploymentRecord, DeploymentQuery, IdempotencyClaim, IdempotencyOutcome, KeyInterval, NewDeployment, PurgePolicy, VersionScheme } from '../types';
-import { UNKEYED, versionKey } from '../versions/keys';
+import { UNKEYED } from '../versions/keys';
+import { createVersionKeyCache } from '../versions/key-cache';
 import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { packageKey } from '../advisories/package-keys';
 import { migrateDeploymentStore } from './migrations';
@@ -55,9 +56,10 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
 
   const schemeFor = schemeResolver(options.versionSchemes, options.defaultVersionScheme);
   const builtIn = (scheme: VersionScheme) => VERSION_SCHEMES[scheme.name] === scheme;
+  const cachedKey = createVersionKeyCache();
   const keyOf = (feed: string, version: string): string => {
     const scheme = schemeFor(feed);
-    return builtIn(scheme) ? versionKey(scheme.name, version) : UNKEYED;
+    return builtIn(scheme) ? cachedKey(scheme.name, version) : UNKEYED;
   };
   const packageKeyOf = (feed: string, group: string, name: string): string => packageKey(schemeFor(feed).name, group, name);
   /** The range's key intervals, when the store keys the feed with the scheme that read the range. */
