@@ -57,11 +57,19 @@ export type FeedDeploymentsMiddleware = RequestHandler & {
 };
 
 /**
- * On a watched response: the socket's bytesWritten when watching began, or one of the two states below.
- * Its presence also marks a download one feedDeployments middleware already watches (`Symbol.for`, so two
- * copies of the library see it too): a second one mounted on the same path records nothing twice.
+ * The watched responses: the socket's bytesWritten when watching began, or one of the two states below.
+ * Being in it also marks a download one feedDeployments middleware already watches: a second one mounted on
+ * the same path records nothing twice. One map per process (`Symbol.for` on globalThis), so two copies of
+ * the library see each other's downloads too.
+ *
+ * A WeakMap, not a property on `res`: Express gives every request and response a prototype of its own
+ * (`Object.setPrototypeOf` in `app.handle`), which takes them out of V8's shared hidden classes, so each
+ * property added to one afterwards builds a new hidden class and descriptor array for that one response,
+ * in the old generation (bench/README.md, "Memory").
  */
-const WATCH_STATE = Symbol.for('package-deployments.feed-download');
+const WATCHED_KEY = Symbol.for('package-deployments.feed-download');
+const WATCHED: WeakMap<object, number> = ((globalThis as Record<symbol, unknown>)[WATCHED_KEY] as WeakMap<object, number> | undefined)
+  ?? ((globalThis as Record<symbol, unknown>)[WATCHED_KEY] = new WeakMap<object, number>()) as WeakMap<object, number>;
 const NO_SOCKET = -1;
 const SETTLING = -2;
 
@@ -149,9 +157,8 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   }
 
   function finished(res: Response, complete: boolean): void {
-    const slot = res as unknown as Record<symbol, number | undefined>;
-    if (slot[WATCH_STATE] === SETTLING) return;
-    slot[WATCH_STATE] = SETTLING;
+    if (WATCHED.get(res) === SETTLING) return;
+    WATCHED.set(res, SETTLING);
     finishedRes.push(res);
     finishedComplete.push(complete);
     if (!scheduled) {
@@ -163,7 +170,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     finished(this, true);
   }
   function onClose(this: Response): void {
-    const start = (this as unknown as Record<symbol, number | undefined>)[WATCH_STATE];
+    const start = WATCHED.get(this);
     if (start === SETTLING) return;
     finished(this, this.writableFinished || deliveredInFull(this, start === NO_SOCKET ? undefined : start));
   }
@@ -209,7 +216,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   }
 
   function watch(res: Response): void {
-    (res as unknown as Record<symbol, number>)[WATCH_STATE] = socketBytes(res) ?? NO_SOCKET;
+    WATCHED.set(res, socketBytes(res) ?? NO_SOCKET);
     // Node's ServerResponse always emits 'close' after 'finish' (and alone when the connection drops), and
     // already has a 'finish' listener of its own: a second one would make every 'finish' copy a listener
     // array. Other response objects (a host's own) are watched on both.
@@ -218,7 +225,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
   }
 
   const middleware = function feedDeploymentsMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if ((res as unknown as Record<symbol, unknown>)[WATCH_STATE] !== undefined) {
+    if (WATCHED.has(res)) {
       next();
       return;
     }
