@@ -18,7 +18,7 @@ import { isMysql } from '../lib/knex/dialect';
 import { isUnavailable } from '../lib/http/errors';
 import { createBatchWriter, resolveBatchOptions } from '../lib/write/batch-writer';
 import type { BatchOptions } from '../lib';
-import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { databaseIds, withStoreOn, type TestDatabase } from './helpers/databases';
 import { memoryLogger, SAMPLE } from './helpers/fixtures';
 import { listen } from './helpers/http';
 
@@ -327,14 +327,9 @@ describe.each(databaseIds())('batch writer on %s', (id) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
 
-  beforeAll(async () => {
-    db = await createTestDatabase(id);
-    store = createKnexStore({ knex: db.knex });
-    await store.init();
-  });
-  afterAll(async () => {
-    await store.close();
-    await db.destroy();
+  withStoreOn(id, (d, s) => {
+    db = d;
+    store = s;
   });
 
   const rowsWithTarget = async (prefix: string) =>

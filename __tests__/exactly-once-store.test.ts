@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { FIXTURES, feedApp } from './helpers/feed-app';
 import { download } from './helpers/feed-outcomes';
 import { createKnexStore, feedDeployments, validateDeployment, DEPLOYMENTS_TABLE, type KnexDeploymentStore, type NewDeployment } from '../lib';
-import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { databaseIds, withStoreOn, type TestDatabase } from './helpers/databases';
 
 function deployment(target: string, uid?: string): NewDeployment {
   const result = validateDeployment({ Application: 'BuildMaster', Description: '', Target: target, FeedName: 'Products', PackageName: 'ProGet', Version: '1.0.0' });
@@ -26,14 +26,9 @@ describe.each(databaseIds())('record identity on %s', (id) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
 
-  beforeAll(async () => {
-    db = await createTestDatabase(id);
-    store = createKnexStore({ knex: db.knex });
-    await store.init();
-  });
-  afterAll(async () => {
-    await store.close();
-    await db.destroy();
+  withStoreOn(id, (d, s) => {
+    db = d;
+    store = s;
   });
 
   it('a batch written twice is stored once, and both writes answer the same records and ids', async () => {

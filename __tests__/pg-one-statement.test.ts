@@ -11,7 +11,7 @@ import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../lib/
 import { codePointOrder, latestPerTarget } from '../lib/store/current-records';
 import { ONE_STATEMENT_MAX_ROWS, recordInOneStatement } from '../lib/store/pg-one-statement';
 import { toRow, type DeploymentRow } from '../lib/store/rows';
-import { createTestDatabase, databaseIds, type DatabaseId, type TestDatabase } from './helpers/databases';
+import { databaseIds, withStoreOn, type DatabaseId, type TestDatabase } from './helpers/databases';
 
 const FEED = 'one-statement-feed';
 let uids = 0;
@@ -61,14 +61,9 @@ describe.each(databaseIds())('a batch on %s', (id: DatabaseId) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
 
-  beforeAll(async () => {
-    db = await createTestDatabase(id);
-    store = createKnexStore({ knex: db.knex });
-    await store.init();
-  });
-  afterAll(async () => {
-    await store.close();
-    await db.destroy();
+  withStoreOn(id, (d, s) => {
+    db = d;
+    store = s;
   });
 
   it('retried, answers the stored rows in order with inserted false, and stores nothing twice', async () => {
@@ -152,14 +147,9 @@ const pg = databaseIds().includes('postgres');
   let db: TestDatabase;
   let store: KnexDeploymentStore;
 
-  beforeAll(async () => {
-    db = await createTestDatabase('postgres');
-    store = createKnexStore({ knex: db.knex });
-    await store.init();
-  });
-  afterAll(async () => {
-    await store.close();
-    await db.destroy();
+  withStoreOn('postgres', (d, s) => {
+    db = d;
+    store = s;
   });
 
   it('writes a batch in one statement, without BEGIN/COMMIT; a retried one reads the stored rows back', async () => {

@@ -1,6 +1,5 @@
 /** The store's read queries (history, running now, ranges, stream, count), over every database. */
 import {
-  createKnexStore,
   migrateDeploymentStore,
   parseVersionRange,
   pendingMigrations,
@@ -13,7 +12,7 @@ import {
   MIGRATIONS_TABLE,
 } from '../lib';
 import { MIGRATIONS, migrationSource } from '../lib/store/migrations';
-import { createTestDatabase, databaseIds, type TestDatabase } from './helpers/databases';
+import { databaseIds, withStoreOn, type TestDatabase } from './helpers/databases';
 
 function deployment(overrides: Record<string, string> = {}): NewDeployment {
   const result = validateDeployment({
@@ -30,14 +29,9 @@ describe.each(databaseIds())('read queries on %s', (id) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
 
-  beforeAll(async () => {
-    db = await createTestDatabase(id);
-    store = createKnexStore({ knex: db.knex });
-    await store.init();
-  });
-  afterAll(async () => {
-    await store.close();
-    await db.destroy();
+  withStoreOn(id, (d, s) => {
+    db = d;
+    store = s;
   });
 
   async function all(query: DeploymentQuery, limit = 3): Promise<DeploymentRecord[]> {

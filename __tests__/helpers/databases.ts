@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knex as createKnex, type Knex } from 'knex';
-import { createSqliteKnex } from '../../lib/store/knex-store';
+import { createKnexStore, createSqliteKnex, type KnexDeploymentStore } from '../../lib/store/knex-store';
 
 export type DatabaseId = 'sqlite' | 'postgres' | 'mysql';
 
@@ -54,6 +54,25 @@ async function reachable(knex: Knex, id: DatabaseId, url: string): Promise<void>
     await knex.destroy();
     throw new Error(`The ${id} server at ${url} is unreachable (${(err as Error).message}). Start it (README, "Testing") or unset ${ENV[id as 'postgres']}.`);
   }
+}
+
+/**
+ * A knex store on a fresh database of kind `id` for the enclosing `describe`: made and initialised in
+ * beforeAll (then handed to `opened`), closed and dropped in afterAll.
+ */
+export function withStoreOn(id: DatabaseId, opened: (db: TestDatabase, store: KnexDeploymentStore) => void): void {
+  let db: TestDatabase | undefined;
+  let store: KnexDeploymentStore | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(id);
+    store = createKnexStore({ knex: db.knex });
+    await store.init();
+    opened(db, store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.destroy();
+  });
 }
 
 /** A fresh, empty database of kind `id`. */
