@@ -5,8 +5,8 @@
  */
 import type { Request } from 'express';
 import { HEADER_OF, type HeaderValues } from './headers';
-import type { FieldValidator, FieldValues } from '../record/validate';
-import { parseDeploymentDate } from '../record/deployment';
+import type { FieldValidator } from '../record/validate';
+import { parseDeploymentDate, type FieldValues } from '../record/deployment';
 import type { DownloadDecision } from './settle';
 import { parseRemoved, REMOVED_HEADER } from '../record/removal';
 import type { FeedLayout, FeedPackageRef, Problem } from '../types';

@@ -55,13 +55,16 @@ export function fieldNamed(key: string): FieldSpec | undefined {
   return BY_LOWER_NAME.get(key.toLowerCase());
 }
 
+/** Field values by their exact wire name; `undefined` means absent. */
+export type FieldValues = Partial<Record<DeploymentField, unknown>>;
+
 /**
  * Picks the deployment fields out of an input object, matching names case-insensitively. Unknown keys
  * (credentials among them) are ignored. A field given twice in different cases is a problem: there is no
  * way to know which one the caller meant.
  */
-export function pickFields(input: object): { values: Map<DeploymentField, unknown>; problems: Problem[] } {
-  const values = new Map<DeploymentField, unknown>();
+export function pickFields(input: object): { values: FieldValues; problems: Problem[] } {
+  const values: FieldValues = Object.create(null) as FieldValues;
   const seenAs = new Map<DeploymentField, string>();
   const problems: Problem[] = [];
   for (const key of Object.keys(input)) {
@@ -73,7 +76,7 @@ export function pickFields(input: object): { values: Map<DeploymentField, unknow
       continue;
     }
     seenAs.set(spec.name, key);
-    values.set(spec.name, (input as Record<string, unknown>)[key]);
+    values[spec.name] = (input as Record<string, unknown>)[key];
   }
   return { values, problems };
 }

@@ -60,7 +60,7 @@ export interface RecordContext {
 /** The FeedName of a body (matched case-insensitively, trimmed), when it is a non-empty string. */
 function feedNameOf(body: unknown): string | undefined {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const value = pickFields(body).values.get('FeedName');
+  const value = pickFields(body).values.FeedName;
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 

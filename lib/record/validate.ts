@@ -11,6 +11,7 @@ import {
   isHttpUrl,
   parseDeploymentDate,
   pickFields,
+  type FieldValues,
 } from './deployment';
 import { closestName, invalidOption, optionNames, OptionsError, readOptions } from '../options';
 import type { DeploymentField, FieldLimits, NewDeployment, Problem, ValidateOptions, ValidationResult } from '../types';
@@ -126,9 +127,6 @@ function ajvProblem(error: ErrorObject, data: Record<string, unknown>): Problem 
 const VALIDATOR_OPTIONS = optionNames<Pick<ValidateOptions, 'limits'>>()('limits');
 const VALIDATE_OPTIONS = optionNames<ValidateOptions>()('receivedAt', 'defaultUserName', 'limits');
 
-/** Field values by their exact wire name; `undefined` means absent. */
-export type FieldValues = Partial<Record<DeploymentField, unknown>>;
-
 /** Validates values already picked out under their exact names, adding to `problems` (those found while picking). */
 function checkFields(check: ValidateFunction, values: FieldValues, problems: Problem[], callOptions: Omit<ValidateOptions, 'limits'>): ValidationResult {
   const data: Record<string, unknown> = Object.create(null);
@@ -186,19 +184,24 @@ function checkFields(check: ValidateFunction, values: FieldValues, problems: Pro
   return { ok: true, deployment };
 }
 
+/** The compiled schema for a validator's options, read once (the `limits` option, nothing else). */
+function checkerFor(options: Pick<ValidateOptions, 'limits'> | undefined, factory: string): ValidateFunction {
+  const { limits = {} } = readOptions(factory === 'createValidator' ? factory : `${factory}: createValidator`, options, VALIDATOR_OPTIONS, '{ limits: { Target: 100 } }');
+  return compiledFor(limits, factory);
+}
+
 /**
  * Creates a validator with fixed options; the schema is compiled once, here. `validateDeployment` is
  * this with per-call options.
  */
 export function createValidator(options?: Pick<ValidateOptions, 'limits'>, factory = 'createValidator') {
-  const { limits = {} } = readOptions(factory === 'createValidator' ? factory : `${factory}: createValidator`, options, VALIDATOR_OPTIONS, '{ limits: { Target: 100 } }');
-  const check = compiledFor(limits, factory);
+  const check = checkerFor(options, factory);
   return function validate(input: unknown, callOptions: Omit<ValidateOptions, 'limits'> = {}): ValidationResult {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
       return { ok: false, problems: [{ message: `The deployment must be an object with named fields, not ${describeType(input)}.`, kind: 'type' }] };
     }
     const { values, problems } = pickFields(input);
-    return checkFields(check, Object.fromEntries(values) as FieldValues, problems, callOptions);
+    return checkFields(check, values, problems, callOptions);
   };
 }
 
@@ -207,8 +210,7 @@ export function createValidator(options?: Pick<ValidateOptions, 'limits'>, facto
  * the headers say): no case-insensitive picking, so no field can be given twice. Internal.
  */
 export function createFieldValidator(options?: Pick<ValidateOptions, 'limits'>, factory = 'createValidator') {
-  const { limits = {} } = readOptions(factory === 'createValidator' ? factory : `${factory}: createValidator`, options, VALIDATOR_OPTIONS, '{ limits: { Target: 100 } }');
-  const check = compiledFor(limits, factory);
+  const check = checkerFor(options, factory);
   return (values: FieldValues, callOptions: Omit<ValidateOptions, 'limits'> = {}): ValidationResult => checkFields(check, values, [], callOptions);
 }
 
