@@ -22,7 +22,7 @@
  * "inserts in the batch's order" (__tests__/pg-one-statement.test.ts) checks it on every run.
  */
 import type { Knex } from 'knex';
-import type { DeploymentRow } from './rows';
+import { ROW_COLUMNS, type DeploymentRow } from './rows';
 import { inInputOrder, retryDeadlocksOf, type Inserted } from './insert';
 import { CURRENT_COLUMNS, CURRENT_KEY, LATER_EXCLUDED } from './current-records';
 import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from './tables';
@@ -31,11 +31,10 @@ import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from './table
 export const ONE_STATEMENT_MAX_ROWS = 1000;
 
 /**
- * The records' columns, each as `json_to_recordset` reads it: text, checked against the column's width by
- * the INSERT's assignment (a value too long fails the statement, as a bound parameter does), and given the
- * column's collation (version_key's "C") by the column itself.
+ * Each of the records' columns (`ROW_COLUMNS`) as `json_to_recordset` reads it: text, checked against the
+ * column's width by the INSERT's assignment (a value too long fails the statement, as a bound parameter
+ * does), and given the column's collation (version_key's "C") by the column itself.
  */
-const RECORD_COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'uid', 'removed', 'version_key', 'package_key'] as const;
 const typeOf = (c: string) => (c === 'removed' ? 'boolean' : 'text');
 // The optional fields of a row, as the table's defaults have them (JSON.stringify leaves undefined out).
 const valueOf = (c: string) => ({ removed: 'coalesce(x.removed, false)', version_key: `coalesce(x.version_key, '~')`, package_key: `coalesce(x.package_key, '')` })[c] ?? `x.${c}`;
@@ -46,9 +45,9 @@ const SET = CURRENT_COLUMNS.slice(CURRENT_KEY.length).map((c) => `${c} = exclude
 /** The two writable CTEs of every variant: the records' INSERT (`ins`) and the current-records upsert. */
 const RECORDS_AND_CURRENT =
   `with ins as (` +
-  `insert into ?? (${RECORD_COLUMNS.join(', ')}) ` +
-  `select ${RECORD_COLUMNS.map(valueOf).join(', ')} ` +
-  `from rows from (json_to_recordset(?::json) as (${RECORD_COLUMNS.map((c) => `${c} ${typeOf(c)}`).join(', ')})) with ordinality as x ` +
+  `insert into ?? (${ROW_COLUMNS.join(', ')}) ` +
+  `select ${ROW_COLUMNS.map(valueOf).join(', ')} ` +
+  `from rows from (json_to_recordset(?::json) as (${ROW_COLUMNS.map((c) => `${c} ${typeOf(c)}`).join(', ')})) with ordinality as x ` +
   `order by x.ordinality ` +
   `on conflict (uid) do nothing ` +
   `returning id, uid, ${[...CURRENT_KEY, 'deployed_at', 'version_key', 'package_key', 'removed'].join(', ')}` +

@@ -25,6 +25,9 @@ export interface DeploymentRow {
   package_key?: string;
 }
 
+/** The columns every write path stores for a record (the id is the database's), in one order. */
+export const ROW_COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key', 'uid', 'removed'] as const;
+
 export function toRow(d: NewDeployment, versionKey?: string, packageKey?: string): DeploymentRow {
   const row: DeploymentRow = {
     feed_name: d.feedName,

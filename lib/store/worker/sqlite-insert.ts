@@ -6,10 +6,9 @@
  * connection, with the store's durability setting (WAL, `synchronous = FULL`: a 200 survives a power cut).
  */
 import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../tables';
-import type { DeploymentRow } from '../rows';
+import { ROW_COLUMNS, type DeploymentRow } from '../rows';
 import { CURRENT_COLUMNS, latestPerTarget, upsertCurrentSql } from '../current-records';
 
-const COLUMNS = ['feed_name', 'group_name', 'package_name', 'version', 'application', 'description', 'target', 'user_name', 'url', 'deployed_at', 'received_at', 'version_key', 'package_key', 'uid', 'removed'] as const;
 
 interface Statement { run(params: unknown): { changes: number; lastInsertRowid: number | bigint }; get(params: unknown): unknown }
 interface Connection {
@@ -41,7 +40,7 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   // A row whose uid is already stored (a retried batch) is skipped and read back: stored once (insert.ts).
   // Positional parameters: binding an array is cheaper than looking up 15 names in an object per row.
-  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
+  const statement = conn.prepare(`INSERT INTO "${DEPLOYMENTS_TABLE}" (${ROW_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT ("uid") DO NOTHING`);
   // The latest inserted row of each target upserts its current record, in the same transaction; the upsert
   // keeps the stored one when it is later (current-records.ts). One upsert per target, not per row.
   const upsertCurrent = conn.prepare(upsertCurrentSql(false, 1, `"${CURRENT_TABLE}"`));
@@ -50,11 +49,11 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   const insertAll = conn.transaction((rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined) => {
     const inserted: DeploymentRow[] = [];
     const stored: DeploymentRow[] = new Array<DeploymentRow>(rows.length);
-    const values: unknown[] = new Array<unknown>(COLUMNS.length);
+    const values: unknown[] = new Array<unknown>(ROW_COLUMNS.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      for (let c = 0; c < COLUMNS.length; c++) {
-        const column = COLUMNS[c]!;
+      for (let c = 0; c < ROW_COLUMNS.length; c++) {
+        const column = ROW_COLUMNS[c]!;
         values[c] = column === 'removed' ? (row.removed ? 1 : 0) : (row[column] ?? null);
       }
       const result = statement.run(values);
