@@ -280,6 +280,41 @@ describe('the batch writer, queued (the feed middleware\'s way): maxWaitMs', () 
     expect(Date.now() - started).toBeLessThan(500);
   });
 
+  it('under a steady stream, each batch gathers too: records that came in during a write wait for others', async () => {
+    const { store, calls, commit } = manualStore();
+    const { writer, committed } = queued(store, { maxWaitMs: 60 });
+    writer.enqueue(deployment('a'), 'a');
+    await sleep(90);
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['a']]);
+    writer.enqueue(deployment('b'), 'b'); // arrives during the write of [a]
+    commit(0);
+    await flush();
+    await flush();
+    expect(calls).toHaveLength(1); // b is young: it waits for others instead of making a batch of its own
+    writer.enqueue(deployment('c'), 'c');
+    await sleep(90);
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['a'], ['b', 'c']]);
+    commit(1);
+    await writer.flush();
+    expect(committed).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a record that waited maxWaitMs during a write is written as soon as the write ends', async () => {
+    const { store, calls, commit } = manualStore();
+    const { writer } = queued(store, { maxWaitMs: 40 });
+    writer.enqueue(deployment('a'), 'a');
+    await sleep(70);
+    writer.enqueue(deployment('b'), 'b');
+    await sleep(70); // b has waited longer than maxWaitMs behind the write of [a]
+    commit(0);
+    await flush();
+    await flush();
+    await flush();
+    expect(calls.map((c) => c.batch.map((d) => d.target))).toEqual([['a'], ['b']]);
+    commit(1);
+    await writer.flush();
+  });
+
   it('maxWaitMs: 0 writes in the same turn, as the awaited path does', async () => {
     const { store, calls, commit } = manualStore();
     const { writer } = queued(store, { maxWaitMs: 0 });

@@ -12,7 +12,7 @@ import { schemeResolver, VERSION_SCHEMES } from '../versions/registry';
 import { packageKey } from '../advisories/package-keys';
 import { migrateDeploymentStore } from './migrations';
 import { countRows, currentByPackageKey, listPage, streamRows, type PackageOfEcosystemQuery } from './queries';
-import { fromRow, toRow, type DeploymentRow } from './rows';
+import { fromRow, recordsOf, toRow, type DeploymentRow } from './rows';
 import { knexIdempotency } from './idempotency';
 import { insertOnce, retryDeadlocksOf, type Inserted } from './insert';
 import { upsertCurrent } from './current-records';
@@ -107,7 +107,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
       // The embedded store, in its worker: one prepared INSERT reused for every row, one transaction per
       // batch (holding the webhook intent too).
       inserter ??= createSqliteInserter(options.sqliteFile, options.busyTimeoutMs ?? DEFAULT_STORE_TIMEOUTS.acquireMs);
-      return inserter.insert(rows, intentOf).map(fromRow);
+      return recordsOf(deployments, inserter.insert(rows, intentOf));
     }
     // PostgreSQL, one statement's worth: the records, their targets' current records and the webhook
     // intent in one autocommit statement, atomic by itself. A larger batch takes the
@@ -115,7 +115,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
     if (oneStatement && rows.length <= ONE_STATEMENT_MAX_ROWS) {
       // With webhook targets, the batch's intent is a third CTE of the same statement.
       const intent = targets.length === 0 ? undefined : { wants: webhookWants(rows, targets), createdAt: new Date().toISOString() };
-      return (await recordInOneStatement(db, rows, intent)).rows.map(fromRow);
+      return recordsOf(deployments, await recordInOneStatement(db, rows, intent));
     }
     // Records, each target's current record (current-records.ts) and the webhook intent commit together:
     // one transaction per batch, one multi-row upsert of the current table per chunk.
@@ -128,7 +128,7 @@ export function buildKnexStore(db: Knex, options: BuildOptions): KnexDeploymentS
       await upsertCurrent(trx, inserted);
       const intent = intentOf?.(inserted);
       if (intent) await insertIntent(trx, intent);
-      return written.rows.map(fromRow);
+      return recordsOf(deployments, written);
     }, isMysql(db) ? { isolationLevel: 'read committed' } : undefined));
   }
 

@@ -64,7 +64,9 @@ export async function insertOnce(db: Knex | Knex.Transaction, rows: readonly Dep
     }
   } else {
     const inserted = (await retry(() => db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').ignore().returning(['id', 'uid']))) as Array<{ id: number | string; uid: string }>;
-    const byUid = new Map(rows.map((r) => [r.uid!, r] as const));
+    // The same uid twice in one INSERT: the first is stored (the second conflicts with it), so the first answers.
+    const byUid = new Map<string, DeploymentRow>();
+    for (const r of rows) if (!byUid.has(r.uid!)) byUid.set(r.uid!, r);
     for (const r of inserted) {
       stored.set(r.uid, { ...byUid.get(r.uid)!, id: Number(r.id) });
       fresh.add(r.uid);

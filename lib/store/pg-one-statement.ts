@@ -113,6 +113,10 @@ export async function recordInOneStatement(db: Knex, rows: readonly DeploymentRo
     ? () => db.raw(ONE_STATEMENT_SQL, [DEPLOYMENTS_TABLE, json, CURRENT_TABLE])
     : () => db.raw(ONE_STATEMENT_WITH_INTENT_SQL, [DEPLOYMENTS_TABLE, json, CURRENT_TABLE, JSON.stringify(intent.wants), WEBHOOK_INTENTS_TABLE, intent.createdAt]);
   const result = (await retryDeadlocksOf(query)) as { rows: Array<{ id: string | number; uid: string }> };
+  // Usually every row was inserted, and RETURNING gave them in the batch's order: no lookups needed.
+  if (result.rows.length === rows.length && result.rows.every((r, i) => r.uid === rows[i]!.uid)) {
+    return { rows: rows.map((r, i) => ({ ...r, id: Number(result.rows[i]!.id) })), inserted: rows.map(() => true) };
+  }
   // The first row of each uid is the one inserted (a later one with the same uid conflicted with it).
   const first = new Map<string, DeploymentRow>();
   for (const r of rows) if (!first.has(r.uid!)) first.set(r.uid!, r);

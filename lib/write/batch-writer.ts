@@ -11,7 +11,9 @@
  * Both share the same loop: when the store is idle a write starts in the same turn of the event loop
  * (`setImmediate`, no timer), taking every record already received in that turn; while a write is in
  * flight new records wait, and the next write takes up to `maxSize` of them in ONE `store.record(batch)`
- * call (one transaction). If a batch fails for a reason other than an unreachable store, the cause may be
+ * call (one transaction). When every waiting record is queued, each batch first waits until its oldest
+ * record has waited `maxWaitMs` (or `maxSize` are waiting), so that a steady stream of downloads is
+ * written in few, large transactions. If a batch fails for a reason other than an unreachable store, the cause may be
  * one bad record, so its records are written again one by one: a bad record fails only itself.
  */
 import { certainlyNotStored, isUnavailable } from '../http/errors';
@@ -98,6 +100,8 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createBatchWriter<C>(store: DeploymentStore, options: Required<BatchOptions>, callbacks: WriterCallbacks<C>): BatchWriter<C> {
   const { maxSize, maxWaitMs, maxPending, retries, retryDelayMs } = options;
   const pending: Array<Item<C>> = [];
+  /** When the oldest record in `pending` arrived (performance.now()). */
+  let oldestAt = 0;
   let writing = 0;
   let recorded = 0;
   let lost = 0;
@@ -161,7 +165,10 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
       try {
         settleStored(items, await store_(items));
         // The store answers again: records whose fate was unknown are written again, first.
-        if (parked.length > 0 && !final) pending.unshift(...parked.splice(0));
+        if (parked.length > 0 && !final) {
+          pending.unshift(...parked.splice(0));
+          oldestAt = -Infinity;
+        }
         return;
       } catch (err) {
         if (items.length > 1 && !isUnavailable(err)) {
@@ -205,21 +212,33 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
   /** flush() calls under way: nothing gathers while one waits. */
   let flushing = 0;
 
+  /** Waits up to `ms` for more records; stopGathering() ends the wait early. */
+  function gather(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        stopGathering = undefined;
+        resolve();
+      }
+      stopGathering = done;
+    });
+  }
+
   async function run(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (mayGather()) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, maxWaitMs);
-        function done() {
-          clearTimeout(timer);
-          stopGathering = undefined;
-          resolve();
-        }
-        stopGathering = done;
-      });
-    }
     while (pending.length > 0) {
+      // Before every batch, not only the first after a pause: under a steady load the records that came
+      // in during the last write would otherwise make a batch of their own, as small as the write was
+      // short, and each batch costs a round trip and a commit (bench/README.md, "Feed middleware"). The
+      // wait counts from the oldest waiting record's arrival, so none waits more than maxWaitMs for it.
+      if (mayGather()) {
+        const wait = maxWaitMs - (performance.now() - oldestAt);
+        if (wait >= 1) await gather(wait);
+      }
       const batch = pending.splice(0, maxSize);
+      // Records left over by a full batch have waited already: the next batch takes them at once.
+      oldestAt = pending.length > 0 ? -Infinity : 0;
       writing += batch.length;
       await writeBatch(batch);
     }
@@ -245,6 +264,7 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
         return Promise.reject(Object.assign(new Error(`${pending.length + writing} records are already waiting for the store (batch.maxPending).`), { code: WRITER_FULL }));
       }
       return new Promise<DeploymentRecord>((resolve, reject) => {
+        if (pending.length === 0) oldestAt = performance.now();
         pending.push({ deployment, resolve, reject, queued: false });
         stopGathering?.();
         start();
@@ -259,6 +279,7 @@ export function createBatchWriter<C>(store: DeploymentStore, options: Required<B
         reportLost([{ deployment, context, queued: true }], 'queue_full');
         return false;
       }
+      if (pending.length === 0) oldestAt = performance.now();
       pending.push({ deployment, context, queued: true });
       if (pending.length >= maxSize) stopGathering?.();
       start();

@@ -7,6 +7,7 @@
  */
 import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from '../tables';
 import { ROW_COLUMNS, type DeploymentRow } from '../rows';
+import type { Inserted } from '../insert';
 import { CURRENT_COLUMNS, latestPerTarget, upsertCurrentSql } from '../current-records';
 
 
@@ -23,11 +24,11 @@ export interface IntentRow { pairs: string; min_record_id: number; max_record_id
 
 export interface SqliteInserter {
   /**
-   * Every row as stored, in order: inserted ones with their new id, ones whose uid was stored already as
-   * they are. `intentOf` (webhooks) gets the rows this call inserted; its intent is written in the same
+   * Every row as stored, in order, and whether this call inserted it: inserted ones with their new id,
+   * ones whose uid was stored already as they are. `intentOf` (webhooks) gets the rows this call inserted; its intent is written in the same
    * transaction.
    */
-  insert(rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined): DeploymentRow[];
+  insert(rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined): Inserted;
   close(): void;
 }
 
@@ -49,6 +50,7 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
   const insertAll = conn.transaction((rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined) => {
     const inserted: DeploymentRow[] = [];
     const stored: DeploymentRow[] = new Array<DeploymentRow>(rows.length);
+    const isFresh: boolean[] = new Array<boolean>(rows.length);
     const values: unknown[] = new Array<unknown>(ROW_COLUMNS.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -61,11 +63,13 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
         const fresh = { ...row, id: Number(result.lastInsertRowid) };
         inserted.push(fresh);
         stored[i] = fresh;
+        isFresh[i] = true;
         continue;
       }
       const existing = byUid.get(row.uid) as DeploymentRow | undefined;
       if (!existing) throw new Error(`The record with uid ${row.uid} was neither inserted nor found; it is not stored.`);
       stored[i] = { ...existing, id: Number(existing.id) };
+      isFresh[i] = false;
     }
     for (const current of latestPerTarget(inserted)) {
       upsertCurrent.run(CURRENT_COLUMNS.map((c) => (c === 'removed' ? (current.removed ? 1 : 0) : current[c])));
@@ -75,7 +79,7 @@ export function createSqliteInserter(filename: string, busyTimeoutMs: number): S
       intentStatement ??= conn.prepare(`INSERT INTO "${WEBHOOK_INTENTS_TABLE}" ("pairs", "min_record_id", "max_record_id", "created_at") VALUES (@pairs, @min_record_id, @max_record_id, @created_at)`);
       intentStatement.run(intent);
     }
-    return stored;
+    return { rows: stored, inserted: isFresh };
   });
   return {
     insert: (rows, intentOf) => insertAll(rows, intentOf),
