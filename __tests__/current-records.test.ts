@@ -14,7 +14,7 @@ import { CURRENT_TABLE, DEPLOYMENTS_TABLE } from '../lib/store/tables';
 import { upsertCurrent } from '../lib/store/current-records';
 import { selectRows } from '../lib/store/queries';
 import type { DeploymentRow } from '../lib/store/rows';
-import { createTestDatabase, databaseIds, type DatabaseId, type TestDatabase } from './helpers/databases';
+import { EMBEDDED_SQLITE, openStore, storeKinds, type TestDatabase } from './helpers/databases';
 
 const FEED = 'nuget-feed';
 const SCHEMES = { [FEED]: 'nuget' } as const;
@@ -61,19 +61,13 @@ async function explain(db: TestDatabase, sql: string, bindings: readonly Knex.Ra
   return JSON.stringify(rows);
 }
 
-type Kind = DatabaseId | 'sqlite (embedded, worker thread)';
-const kinds: Kind[] = [...databaseIds(), 'sqlite (embedded, worker thread)'];
-
-describe.each(kinds)('current records on %s', (kind) => {
+describe.each(storeKinds())('current records on %s', (kind) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
-  const worker = kind === 'sqlite (embedded, worker thread)';
+  const worker = kind === EMBEDDED_SQLITE;
 
   beforeAll(async () => {
-    db = await createTestDatabase(worker ? 'sqlite' : (kind as DatabaseId));
-    const filename = (db.connection.connection as { filename?: string }).filename;
-    store = worker ? createKnexStore({ filename: filename!, versionSchemes: SCHEMES }) : createKnexStore({ knex: db.knex, versionSchemes: SCHEMES });
-    await store.init();
+    ({ db, store } = await openStore(kind, { versionSchemes: SCHEMES }));
   });
   afterAll(async () => {
     await store.close();

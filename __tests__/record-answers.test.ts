@@ -5,9 +5,9 @@
  * one batch with different data answers the stored (first) record twice, on every write path; a retried
  * batch answers the stored records.
  */
-import { createKnexStore, type KnexDeploymentStore, type NewDeployment } from '../lib';
+import type { KnexDeploymentStore, NewDeployment } from '../lib';
 import { fromRow, recordOf, toRow } from '../lib/store/rows';
-import { createTestDatabase, databaseIds, type DatabaseId, type TestDatabase } from './helpers/databases';
+import { openStore, storeKinds, type TestDatabase } from './helpers/databases';
 
 let uids = 0;
 const uid = () => `answers-${process.pid}-${++uids}`;
@@ -46,19 +46,12 @@ describe('recordOf (a record from the deployment a write inserted)', () => {
   });
 });
 
-type Kind = DatabaseId | 'sqlite (embedded, worker thread)';
-const kinds: Kind[] = [...databaseIds(), 'sqlite (embedded, worker thread)'];
-
-describe.each(kinds)('what store.record() answers on %s', (kind) => {
+describe.each(storeKinds())('what store.record() answers on %s', (kind) => {
   let db: TestDatabase;
   let store: KnexDeploymentStore;
-  const worker = kind === 'sqlite (embedded, worker thread)';
 
   beforeAll(async () => {
-    db = await createTestDatabase(worker ? 'sqlite' : (kind as DatabaseId));
-    const filename = (db.connection.connection as { filename?: string }).filename;
-    store = worker ? createKnexStore({ filename: filename! }) : createKnexStore({ knex: db.knex });
-    await store.init();
+    ({ db, store } = await openStore(kind));
   });
   afterAll(async () => {
     await store.close();

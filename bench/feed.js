@@ -10,7 +10,9 @@
  * wrk (1 thread) on core 1; ratios within the round; figures are medians of the rounds.
  *
  * Env: BENCH_DB (sqlite | postgres; default sqlite), BENCH_STORE=noop (a store that keeps nothing: the
- * middleware's own cost), BENCH_ROUNDS (5), BENCH_DURATION (10), BENCH_CONNECTIONS (32).
+ * middleware's own cost), BENCH_FLOOR=1 (a fourth configuration: the same downloads with headers through
+ * the hand-written recorder of feed-server.js's `floor` mode, the least a feed server can do to record
+ * them), BENCH_ROUNDS (5), BENCH_DURATION (10), BENCH_CONNECTIONS (32).
  */
 const { freshDatabase, startServer, runLoad, median, machine } = require('./common');
 
@@ -43,9 +45,13 @@ async function once(mode, headers) {
 }
 
 async function main() {
-  console.log(JSON.stringify({ bench: 'feed', machine: machine(), load: 'wrk -t1', database: DB, store: process.env.BENCH_STORE || 'knex', rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS }));
+  console.log(JSON.stringify({ bench: 'feed', machine: machine(), load: 'wrk -t1', database: DB, store: process.env.BENCH_STORE || 'knex', floor: process.env.BENCH_FLOOR === '1', rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS }));
   const configs = [['bare', 'baseline', HEADERS], ['with headers', 'library', HEADERS], ['without headers', 'library', {}]];
   const ratios = { 'with headers / bare': [], 'with headers p99 / bare p99': [], 'without headers / bare': [] };
+  if (process.env.BENCH_FLOOR === '1') {
+    configs.push(['hand-written recorder', 'floor', HEADERS]);
+    Object.assign(ratios, { 'hand-written recorder / bare': [], 'with headers / hand-written recorder': [] });
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 ? configs : [...configs].reverse();
     const r = {};
@@ -53,6 +59,10 @@ async function main() {
     ratios['with headers / bare'].push(r['with headers'].requestsPerSec / r.bare.requestsPerSec);
     ratios['with headers p99 / bare p99'].push(r['with headers'].latencyP99 / r.bare.latencyP99);
     ratios['without headers / bare'].push(r['without headers'].requestsPerSec / r.bare.requestsPerSec);
+    if (r['hand-written recorder']) {
+      ratios['hand-written recorder / bare'].push(r['hand-written recorder'].requestsPerSec / r.bare.requestsPerSec);
+      ratios['with headers / hand-written recorder'].push(r['with headers'].requestsPerSec / r['hand-written recorder'].requestsPerSec);
+    }
     console.log(`round ${round}: ${Object.entries(r).map(([n, x]) => `${n} ${x.requestsPerSec.toFixed(0)} req/s (p99 ${x.latencyP99} ms)`).join(', ')}`);
   }
   const summary = {};

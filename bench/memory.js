@@ -7,7 +7,10 @@
  *
  * Env: BENCH_MEMORY_DB (postgres | sqlite; default postgres. SQLite keeps its page cache in the server
  * process, but with synchronous=FULL it ingests ~600 records/s on a slow disk: a million take ~30 min),
- * BENCH_RECORDS (1000000), BENCH_CONNECTIONS (100).
+ * BENCH_RECORDS (1000000), BENCH_CONNECTIONS (100), BENCH_MEMORY_MODE (library | baseline: the bare Express
+ * app of bench/record-server.js doing one knex INSERT per request; default library),
+ * BENCH_SERVER_NODE_OPTIONS (NODE_OPTIONS for the server process only, such as
+ * "--max-semi-space-size=8 --max-old-space-size=64": see bench/README.md, "Memory").
  */
 const fs = require('node:fs');
 const { freshDatabase, knexFor, startServer, runLoad, machine, SAMPLE_BODY, API_KEY } = require('./common');
@@ -16,6 +19,8 @@ const DB = process.env.BENCH_MEMORY_DB || 'postgres';
 const RECORDS = Number(process.env.BENCH_RECORDS || 1_000_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 100);
 const GOAL_MB = 150;
+const MODE = process.env.BENCH_MEMORY_MODE || 'library';
+const SERVER_NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS || '';
 
 function status(pid) {
   const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -24,9 +29,10 @@ function status(pid) {
 }
 
 async function main() {
-  console.log(JSON.stringify({ bench: 'memory', machine: machine(), database: DB, records: RECORDS, connections: CONNECTIONS }));
+  if (MODE !== 'library' && MODE !== 'baseline') throw new Error('BENCH_MEMORY_MODE must be library or baseline');
+  console.log(JSON.stringify({ bench: 'memory', machine: machine(), database: DB, mode: MODE, serverNodeOptions: SERVER_NODE_OPTIONS, records: RECORDS, connections: CONNECTIONS }));
   const database = await freshDatabase(DB);
-  const server = startServer('record-server.js', { BENCH_MODE: 'library', BENCH_DB: JSON.stringify(database.config) });
+  const server = startServer('record-server.js', { BENCH_MODE: MODE, BENCH_DB: JSON.stringify(database.config), ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}) });
   let pid;
   try {
     const { port } = await server.ready;
@@ -57,6 +63,8 @@ async function main() {
     const [{ n }] = await knex('package_deployments').count({ n: '*' });
     await knex.destroy();
     const result = {
+      mode: MODE,
+      serverNodeOptions: SERVER_NODE_OPTIONS || undefined,
       records: RECORDS,
       stored: Number(n),
       non2xx: r.non2xx,

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knex as createKnex, type Knex } from 'knex';
-import { createKnexStore, createSqliteKnex, type KnexDeploymentStore } from '../../lib/store/knex-store';
+import { createKnexStore, createSqliteKnex, type KnexDeploymentStore, type KnexStoreOptions } from '../../lib/store/knex-store';
 
 export type DatabaseId = 'sqlite' | 'postgres' | 'mysql';
 
@@ -73,6 +73,28 @@ export function withStoreOn(id: DatabaseId, opened: (db: TestDatabase, store: Kn
     await store?.close();
     await db?.destroy();
   });
+}
+
+/** The embedded SQLite store (`createKnexStore({ filename })`, its worker thread), as a store kind. */
+export const EMBEDDED_SQLITE = 'sqlite (embedded, worker thread)';
+/** Where a store suite runs: a knex store on each database, and the embedded SQLite store. */
+export type StoreKind = DatabaseId | typeof EMBEDDED_SQLITE;
+
+/** Every store kind this run covers: the databases of {@link databaseIds}, then the embedded store. */
+export function storeKinds(): StoreKind[] {
+  return [...databaseIds(), EMBEDDED_SQLITE];
+}
+
+/**
+ * A fresh database for `kind` and an initialised store on it: `createKnexStore({ knex })`, or for the
+ * embedded kind `createKnexStore({ filename })` on a fresh SQLite file. `db.knex` reaches the same tables.
+ */
+export async function openStore(kind: StoreKind, options: Omit<KnexStoreOptions, 'knex' | 'filename'> = {}): Promise<{ db: TestDatabase; store: KnexDeploymentStore }> {
+  const db = await createTestDatabase(kind === EMBEDDED_SQLITE ? 'sqlite' : kind);
+  const filename = (db.connection.connection as { filename?: string }).filename;
+  const store = kind === EMBEDDED_SQLITE ? createKnexStore({ ...options, filename: filename! }) : createKnexStore({ ...options, knex: db.knex });
+  await store.init();
+  return { db, store };
 }
 
 /** A fresh, empty database of kind `id`. */
