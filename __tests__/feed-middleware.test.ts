@@ -20,6 +20,7 @@ import {
 } from '../lib';
 import { createTestDatabase, type TestDatabase } from './helpers/databases';
 import { CHART, FIXTURES, JAR, WHEEL, feedApp } from './helpers/feed-app';
+import { DEPLOYMENT_HEADERS, hasDeploymentHeaders, readHeaders } from '../lib/downloads/headers';
 import { download, watchOutcomes, type Outcomes } from './helpers/feed-outcomes';
 import { memoryLogger } from './helpers/fixtures';
 
@@ -491,5 +492,35 @@ describe('mounting', () => {
     expect(() => feedDeployments({ store, enabled: 'yes' as never })).toThrow(/enabled must be/);
     expect(() => feedDeployments({ store, batch: { maxSize: 0 } })).toThrow(/feedDeployments: batch.maxSize must be a whole number from 1 to 10000/);
     expect(() => (feedDeployments as unknown as (...a: unknown[]) => unknown)({ method: 'GET', headers: {} }, {}, () => undefined)).toThrow(/mounted without being called/);
+  });
+});
+
+describe('reading the deployment headers (lib/downloads/headers.ts)', () => {
+  const reqWith = (headers: Record<string, string | string[]>) => ({ headers }) as unknown as Request;
+
+  it('reads every header of DEPLOYMENT_HEADERS, alone, into its field; the presence check sees each', () => {
+    for (const { header, field } of DEPLOYMENT_HEADERS) {
+      const req = reqWith({ [header.toLowerCase()]: 'v' });
+      expect(hasDeploymentHeaders(req)).toBe(true);
+      expect(readHeaders(req)).toEqual({ [field]: 'v' });
+    }
+  });
+
+  it('no deployment header: undefined, and the presence check says no (other headers are not read as ours)', () => {
+    const req = reqWith({ host: 'feed.example', 'x-proget-deployment': 'x', 'x-deployment-removed': 'true' });
+    expect(hasDeploymentHeaders(req)).toBe(false);
+    expect(readHeaders(req)).toBeUndefined();
+  });
+
+  it('all six together, a repeated one joined with ", "', () => {
+    const req = reqWith({
+      'x-proget-deployment-application': 'BuildMaster',
+      'x-proget-deployment-description': 'd',
+      'x-proget-deployment-target': ['web-01', 'web-02'],
+      'x-proget-deployment-url': 'https://ci.example/1',
+      'x-proget-deployment-username': 'alice',
+      'x-proget-deployment-date': '2024-05-01T12:00:00Z',
+    });
+    expect(readHeaders(req)).toEqual({ Application: 'BuildMaster', Description: 'd', Target: 'web-01, web-02', Url: 'https://ci.example/1', UserName: 'alice', Date: '2024-05-01T12:00:00Z' });
   });
 });

@@ -24,7 +24,7 @@ import { createKnexStore } from '../store/knex-store';
 import { createFieldValidator } from '../record/validate';
 import { deliveredInFull, socketBytes } from './body-bytes';
 import { LOST_EVENT, SERVED_PACKAGE_LOCAL } from './events';
-import { readHeaders } from './headers';
+import { hasDeploymentHeaders, readHeaders } from './headers';
 import { hostPrincipal } from '../auth/host-principal';
 import { intakeOf, isPartial, type Intake } from './intake';
 import { createReporter } from './report';
@@ -229,13 +229,13 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
       next();
       return;
     }
-    let headers;
+    let present = false;
     try {
-      headers = readHeaders(req);
+      present = hasDeploymentHeaders(req);
     } catch (err) {
       notReadable(req, err);
     }
-    if (headers === undefined) {
+    if (!present) {
       next();
       return;
     }
@@ -248,7 +248,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     // Strict mode answers 400 before the route runs, so it reads the URL and the headers now.
     let intake: Intake;
     try {
-      intake = intakeOf(req, headers, layouts, isEnabled, validate, strict);
+      intake = intakeOf(req, readHeaders(req) ?? {}, layouts, isEnabled, validate, strict);
     } catch (err) {
       // A layout or switch that throws must not break the download.
       notReadable(req, err);

@@ -101,7 +101,8 @@ export interface OneStatementIntent {
 /**
  * Writes `rows` (at most {@link ONE_STATEMENT_MAX_ROWS}, each with a uid) and their targets' current
  * records in one autocommit statement on `db` (a PostgreSQL knex, not a transaction). Answers as
- * `insertOnce` does: every row as stored, in order, and whether this write inserted it. A deadlock (two
+ * `insertOnce` does: every row as stored, in order, and whether this write inserted it (the rows given
+ * are the caller's own, made for this write: those inserted get their `id` in place). A deadlock (two
  * writers inserting the same uids in different orders) rolls the statement back whole: it is run again.
  */
 export async function recordInOneStatement(db: Knex, rows: readonly DeploymentRow[], intent?: OneStatementIntent): Promise<Inserted> {
@@ -114,8 +115,17 @@ export async function recordInOneStatement(db: Knex, rows: readonly DeploymentRo
     : () => db.raw(ONE_STATEMENT_WITH_INTENT_SQL, [DEPLOYMENTS_TABLE, json, CURRENT_TABLE, JSON.stringify(intent.wants), WEBHOOK_INTENTS_TABLE, intent.createdAt]);
   const result = (await retryDeadlocksOf(query)) as { rows: Array<{ id: string | number; uid: string }> };
   // Usually every row was inserted, and RETURNING gave them in the batch's order: no lookups needed.
-  if (result.rows.length === rows.length && result.rows.every((r, i) => r.uid === rows[i]!.uid)) {
-    return { rows: rows.map((r, i) => ({ ...r, id: Number(result.rows[i]!.id) })), inserted: rows.map(() => true) };
+  // The rows are the caller's own (made for this write by toRow): each gets its id in place.
+  const answered = result.rows;
+  let inOrder = answered.length === rows.length;
+  for (let i = 0; inOrder && i < rows.length; i++) inOrder = answered[i]!.uid === rows[i]!.uid;
+  if (inOrder) {
+    const inserted = new Array<boolean>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      (rows[i] as DeploymentRow).id = Number(answered[i]!.id);
+      inserted[i] = true;
+    }
+    return { rows: rows as DeploymentRow[], inserted };
   }
   // The first row of each uid is the one inserted (a later one with the same uid conflicted with it).
   const first = new Map<string, DeploymentRow>();
