@@ -506,10 +506,10 @@ describe('reading the deployment headers (lib/downloads/headers.ts)', () => {
     }
   });
 
-  it('no deployment header: undefined, and the presence check says no (other headers are not read as ours)', () => {
+  it('no deployment header: no values, and the presence check says no (other headers are not read as ours)', () => {
     const req = reqWith({ host: 'feed.example', 'x-proget-deployment': 'x', 'x-deployment-removed': 'true' });
     expect(hasDeploymentHeaders(req)).toBe(false);
-    expect(readHeaders(req)).toBeUndefined();
+    expect(readHeaders(req)).toEqual({});
   });
 
   it('all six together, a repeated one joined with ", "', () => {

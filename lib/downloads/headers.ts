@@ -37,8 +37,8 @@ export function hasDeploymentHeaders(req: Request): boolean {
     || h['x-proget-deployment-date'] !== undefined;
 }
 
-/** The deployment headers present on `req`, by field, or `undefined` when there is none. */
-export function readHeaders(req: Request): HeaderValues | undefined {
+/** The deployment headers present on `req`, by field (none: `{}`). */
+export function readHeaders(req: Request): HeaderValues {
   const h = req.headers;
   const application = h['x-proget-deployment-application'];
   const description = h['x-proget-deployment-description'];
@@ -46,7 +46,6 @@ export function readHeaders(req: Request): HeaderValues | undefined {
   const url = h['x-proget-deployment-url'];
   const userName = h['x-proget-deployment-username'];
   const date = h['x-proget-deployment-date'];
-  if (application === undefined && description === undefined && target === undefined && url === undefined && userName === undefined && date === undefined) return undefined;
   const values: HeaderValues = {};
   if (application !== undefined) values.Application = text(application);
   if (description !== undefined) values.Description = text(description);

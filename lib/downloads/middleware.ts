@@ -180,7 +180,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     let intake = earlyIntakes.get(res);
     if (intake === undefined) {
       try {
-        intake = intakeOf(req, readHeaders(req) ?? {}, layouts, isEnabled, validate, false);
+        intake = intakeOf(req, readHeaders(req), layouts, isEnabled, validate, false);
       } catch (err) {
         notReadable(req, err);
         return undefined;
@@ -248,7 +248,7 @@ export function feedDeployments(given?: FeedDeploymentsOptions): FeedDeployments
     // Strict mode answers 400 before the route runs, so it reads the URL and the headers now.
     let intake: Intake;
     try {
-      intake = intakeOf(req, readHeaders(req) ?? {}, layouts, isEnabled, validate, strict);
+      intake = intakeOf(req, readHeaders(req), layouts, isEnabled, validate, strict);
     } catch (err) {
       // A layout or switch that throws must not break the download.
       notReadable(req, err);

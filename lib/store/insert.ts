@@ -37,6 +37,16 @@ export async function retryDeadlocksOf<T>(run: () => PromiseLike<T>): Promise<T>
   }
 }
 
+/**
+ * The first row of each uid in `rows`: the one an INSERT of them all stores (a later row with the same
+ * uid conflicts with it), so the one a write answers for that uid.
+ */
+export function firstByUid(rows: readonly DeploymentRow[]): Map<string, DeploymentRow> {
+  const first = new Map<string, DeploymentRow>();
+  for (const r of rows) if (!first.has(r.uid!)) first.set(r.uid!, r);
+  return first;
+}
+
 /** What {@link insertOnce} answers: every row as stored, in order, and whether this write inserted it. */
 export interface Inserted {
   rows: DeploymentRow[];
@@ -64,9 +74,7 @@ export async function insertOnce(db: Knex | Knex.Transaction, rows: readonly Dep
     }
   } else {
     const inserted = (await retry(() => db(DEPLOYMENTS_TABLE).insert(rows as DeploymentRow[]).onConflict('uid').ignore().returning(['id', 'uid']))) as Array<{ id: number | string; uid: string }>;
-    // The same uid twice in one INSERT: the first is stored (the second conflicts with it), so the first answers.
-    const byUid = new Map<string, DeploymentRow>();
-    for (const r of rows) if (!byUid.has(r.uid!)) byUid.set(r.uid!, r);
+    const byUid = firstByUid(rows);
     for (const r of inserted) {
       stored.set(r.uid, { ...byUid.get(r.uid)!, id: Number(r.id) });
       fresh.add(r.uid);

@@ -23,7 +23,7 @@
  */
 import type { Knex } from 'knex';
 import { ROW_COLUMNS, type DeploymentRow } from './rows';
-import { inInputOrder, retryDeadlocksOf, type Inserted } from './insert';
+import { firstByUid, inInputOrder, retryDeadlocksOf, type Inserted } from './insert';
 import { CURRENT_COLUMNS, CURRENT_KEY, LATER_EXCLUDED } from './current-records';
 import { CURRENT_TABLE, DEPLOYMENTS_TABLE, WEBHOOK_INTENTS_TABLE } from './tables';
 
@@ -127,9 +127,7 @@ export async function recordInOneStatement(db: Knex, rows: readonly DeploymentRo
     }
     return { rows: rows as DeploymentRow[], inserted };
   }
-  // The first row of each uid is the one inserted (a later one with the same uid conflicted with it).
-  const first = new Map<string, DeploymentRow>();
-  for (const r of rows) if (!first.has(r.uid!)) first.set(r.uid!, r);
+  const first = firstByUid(rows);
   const stored = new Map<string, DeploymentRow>();
   const fresh = new Set<string>();
   for (const r of result.rows) {

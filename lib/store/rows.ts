@@ -89,7 +89,7 @@ export function fromRow(row: DeploymentRow): DeploymentRecord {
 /**
  * The record a write inserted, from the deployment it was given and its stored `row` (for the id and
  * the uid `toRow` gave it): the same record `fromRow(row)` gives, without parsing the two dates back
- * (`__tests__/rows.test.ts` holds the two equal).
+ * (`__tests__/record-answers.test.ts` holds the two equal).
  */
 export function recordOf(d: NewDeployment, row: DeploymentRow): DeploymentRecord {
   const record: DeploymentRecord = {

@@ -13,8 +13,8 @@
  * flight new records wait, and the next write takes up to `maxSize` of them in ONE `store.record(batch)`
  * call (one transaction). When every waiting record is queued, each batch first waits until its oldest
  * record has waited `maxWaitMs` (or `maxSize` are waiting), so that a steady stream of downloads is
- * written in few, large transactions. If a batch fails for a reason other than an unreachable store, the cause may be
- * one bad record, so its records are written again one by one: a bad record fails only itself.
+ * written in few, large transactions. If a batch fails for a reason other than an unreachable store, the
+ * cause may be one bad record, so its records are written again one by one: a bad record fails only itself.
  */
 import { certainlyNotStored, isUnavailable } from '../http/errors';
 import { checkOptionKeys } from '../options';

@@ -25,8 +25,8 @@ export interface IntentRow { pairs: string; min_record_id: number; max_record_id
 export interface SqliteInserter {
   /**
    * Every row as stored, in order, and whether this call inserted it: inserted ones with their new id,
-   * ones whose uid was stored already as they are. `intentOf` (webhooks) gets the rows this call inserted; its intent is written in the same
-   * transaction.
+   * ones whose uid was stored already as they are. `intentOf` (webhooks) gets the rows this call
+   * inserted; its intent is written in the same transaction.
    */
   insert(rows: DeploymentRow[], intentOf?: (inserted: DeploymentRow[]) => IntentRow | undefined): Inserted;
   close(): void;
